@@ -1,0 +1,58 @@
+/** Typed errors. Exit codes (DESIGN §1): 1 = a host failed, 2 = invalid input. */
+
+export interface InputProblem {
+  /** File the problem is in; absent for flag problems. */
+  file?: string;
+  line?: number;
+  col?: number;
+  /** Dotted field path, e.g. `spec.hosts[3].address`, or a flag name like `--only`. */
+  path: string;
+  reason: string;
+}
+
+export function formatProblem(p: InputProblem): string {
+  const where = p.file ? `${p.file}:${p.line ?? 1}:${p.col ?? 1}: ` : '';
+  return `${where}${p.path}: ${p.reason}`;
+}
+
+/** Invalid flags or cluster file: reported before any host is contacted; exit 2. */
+export class InputError extends Error {
+  readonly exitCode = 2;
+  constructor(readonly problems: InputProblem[]) {
+    super(problems.map(formatProblem).join('\n'));
+    this.name = 'InputError';
+  }
+
+  static single(path: string, reason: string, file?: string): InputError {
+    return new InputError([{ path, reason, ...(file === undefined ? {} : { file }) }]);
+  }
+}
+
+/** Something went wrong on one host; carries the host and, when known, the step. */
+export class HostError extends Error {
+  constructor(
+    readonly host: string,
+    message: string,
+    readonly step?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'HostError';
+  }
+}
+
+/** The SSH or local transport could not connect, authenticate, or lost the connection. */
+export class TransportError extends HostError {
+  constructor(host: string, message: string, options?: { cause?: unknown }) {
+    super(host, message, undefined, options);
+    this.name = 'TransportError';
+  }
+}
+
+/** A host key was unknown (without --accept-new-host-keys) or changed. */
+export class HostKeyError extends TransportError {
+  constructor(host: string, message: string) {
+    super(host, message);
+    this.name = 'HostKeyError';
+  }
+}

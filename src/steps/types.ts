@@ -1,0 +1,42 @@
+import type { Cluster, Host, OsId } from '../cluster/types.js';
+
+/** What a step knows when it renders its fragments: pure data, no I/O. */
+export interface StepContext {
+  cluster: Cluster;
+  host: Host;
+  /** Declared in the cluster file or detected over SSH before rendering. */
+  os: OsId;
+  /**
+   * Placeholder for a secret value (token, key, password). Only ever place it inside a
+   * file body (heredoc), never on a command line. The dry run shows `<redacted:NAME>`;
+   * the real run substitutes the value. See src/script/secrets.ts.
+   */
+  secret(name: string): string;
+}
+
+/**
+ * The step contract (DESIGN §3). Fragments are bash; the renderer wraps each in a
+ * function, so `local` works and `return` ends the fragment.
+ * - `check` is evaluated as an `if` condition (bash disables `set -e` there): its exit
+ *   status is the answer, so chain tests with `&&`. Exit 0 = already in the desired state.
+ * - `apply` runs with `set -euo pipefail`: any failing command fails the step.
+ * - `verify` runs after `apply`; when a step has none, `check` is run again, so every
+ *   step proves a second run would report it unchanged.
+ */
+export interface Step {
+  /** kebab-case, unique across phases; what `--only` / `--skip` name. */
+  id: string;
+  title: string;
+  appliesTo(ctx: StepContext): boolean;
+  check(ctx: StepContext): string;
+  apply(ctx: StepContext): string;
+  verify?(ctx: StepContext): string;
+}
+
+/** An ordered list of steps rendered into one script per host. */
+export interface Phase {
+  /** e.g. `prep`; names the script file `NN-<id>.sh`. */
+  id: string;
+  title: string;
+  steps: readonly Step[];
+}
