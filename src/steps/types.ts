@@ -28,10 +28,15 @@ export interface Step {
   id: string;
   title: string;
   appliesTo(ctx: StepContext): boolean;
+  /** Shell functions shared by check, apply and verify; rendered once, before them. */
+  helpers?(ctx: StepContext): string;
   check(ctx: StepContext): string;
   apply(ctx: StepContext): string;
   verify?(ctx: StepContext): string;
 }
+
+/** Facts a host's script printed with `k8sprep_fact KEY VALUE` (e.g. machine id, clock). */
+export type HostFacts = ReadonlyMap<string, string>;
 
 /** An ordered list of steps rendered into one script per host. */
 export interface Phase {
@@ -39,4 +44,11 @@ export interface Phase {
   id: string;
   title: string;
   steps: readonly Step[];
+  /**
+   * Cross-host checks (unique names/ids/MACs, clock skew...). When present, every host
+   * finishes this phase before any host starts the next one; then this runs over all the
+   * hosts' facts and returns the problems per host name. A host with problems fails with
+   * them, listed all at once, before anything on it changes.
+   */
+  crossHostCheck?(facts: ReadonlyMap<string, HostFacts>, ctx: { cluster: Cluster }): Map<string, string[]>;
 }

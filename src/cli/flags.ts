@@ -1,0 +1,31 @@
+/** Flags shared by every command that touches hosts (DESIGN §1). */
+import { Flags } from '@oclif/core';
+
+export const configFlag = {
+  config: Flags.string({ char: 'c', description: 'cluster file [default: ./cluster.yaml]', helpValue: 'FILE' }),
+};
+
+/** A single host without a cluster file: `--host ADDRESS --os centos7 --role control-plane,worker --version 1.30.6`. */
+export const singleHostFlags = {
+  host: Flags.string({ description: 'run on one host given by address, without a cluster file', helpValue: 'ADDRESS', helpGroup: 'SINGLE HOST' }),
+  os: Flags.string({ description: 'OS of --host', options: ['centos7', 'arch'], helpGroup: 'SINGLE HOST' }),
+  role: Flags.string({ description: 'roles of --host, comma-separated', default: undefined, helpValue: 'control-plane,worker', helpGroup: 'SINGLE HOST' }),
+  version: Flags.string({ description: 'Kubernetes version for --host', helpValue: 'X.Y.Z', helpGroup: 'SINGLE HOST' }),
+  user: Flags.string({ description: 'SSH user for --host', helpGroup: 'SINGLE HOST' }),
+};
+
+export const hostRunFlags = {
+  ...configFlag,
+  ...singleHostFlags,
+  hosts: Flags.string({ description: 'only these hosts (comma-separated names)', helpValue: 'NAMES' }),
+  'dry-run': Flags.boolean({ description: 'print the exact scripts instead of running them; contacts no host' }),
+  out: Flags.string({ description: 'with --dry-run: write DIR/<host>/<NN>-<phase>.sh instead of printing', helpValue: 'DIR' }),
+  'show-secrets': Flags.boolean({ description: 'show keys, tokens and passwords instead of <redacted:NAME>' }),
+  concurrency: Flags.integer({ description: 'hosts worked on at once', default: 10, min: 1, max: 500 }),
+  only: Flags.string({ description: 'run only these steps (comma-separated ids)', helpValue: 'STEP,...' }),
+  skip: Flags.string({ description: 'skip these steps (comma-separated ids)', helpValue: 'STEP,...' }),
+  'accept-new-host-keys': Flags.boolean({ description: 'trust and record host keys not yet in ~/.ssh/known_hosts' }),
+  'ask-pass': Flags.boolean({ description: 'ask once for the SSH/sudo password' }),
+  verbose: Flags.boolean({ char: 'v', description: 'also stream every host output line, prefixed with its name' }),
+  json: Flags.boolean({ description: 'print the summary as JSON' }),
+};

@@ -1,0 +1,79 @@
+/** Defaults merged and derived values computed: ClusterFile (validated) -> Cluster. */
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { durationToHours } from './duration.js';
+import { firstAddress, parseCidr } from './net.js';
+import type { ClusterFile } from './schema.js';
+import type { Cluster, Host, SshSettings } from './types.js';
+import { parseVersion } from './versions.js';
+
+export function expandHome(path: string): string {
+  return path === '~' || path.startsWith('~/') ? join(homedir(), path.slice(1)) : resolve(path);
+}
+
+type SshFile = ClusterFile['spec']['ssh'];
+
+function mergeSsh(defaults: SshFile, own: SshFile | undefined): SshSettings {
+  const merged = { ...defaults, ...own };
+  const out: SshSettings = { user: merged.user ?? 'root', port: merged.port ?? 22 };
+  if (merged.identityFile) out.identityFile = expandHome(merged.identityFile);
+  if (merged.passwordEnv) out.passwordEnv = merged.passwordEnv;
+  if (merged.bastion) {
+    const b = merged.bastion;
+    out.bastion = { host: b.host, user: b.user, port: b.port };
+    if (b.identityFile) out.bastion.identityFile = expandHome(b.identityFile);
+  }
+  return out;
+}
+
+/** `file` must already have passed the schema and crossFieldProblems. */
+export function deriveCluster(file: ClusterFile, sourceFile: string | undefined): Cluster {
+  const spec = file.spec;
+  const hosts: Host[] = spec.hosts.map((h, index) => {
+    const host: Host = {
+      name: h.name,
+      address: h.address,
+      roles: [...h.roles],
+      ssh: mergeSsh(spec.ssh, h.ssh),
+      isControlPlane: h.roles.includes('control-plane'),
+      isWorker: h.roles.includes('worker'),
+      index,
+    };
+    if (h.os) host.os = h.os;
+    return host;
+  });
+  const controlPlanes = hosts.filter((h) => h.isControlPlane);
+  const firstControlPlane = controlPlanes[0];
+  if (!firstControlPlane) throw new Error('deriveCluster: no control plane (validation should have refused this)');
+  const service = parseCidr(spec.kubernetes.serviceSubnet);
+  if (typeof service === 'string') throw new Error(`deriveCluster: ${service}`);
+  const bits = Number(spec.certificates.keyAlgorithm.slice(4)) as 2048 | 3072 | 4096;
+  const endpoint = spec.controlPlaneEndpoint;
+  const baseDir = sourceFile ? dirname(sourceFile) : process.cwd();
+
+  const cluster: Cluster = {
+    name: file.metadata.name,
+    stateDir: join(baseDir, '.k8sprep', file.metadata.name),
+    kubernetes: { ...spec.kubernetes, version: parseVersion(spec.kubernetes.version) },
+    apiEndpoint: endpoint
+      ? { host: endpoint.host, port: endpoint.port }
+      : { host: firstControlPlane.address, port: 6443 },
+    mirrors: { packages: spec.mirrors.packages, registries: spec.mirrors.registries },
+    firewall: spec.firewall,
+    sysctl: spec.sysctl,
+    certificates: {
+      keyAlgorithm: spec.certificates.keyAlgorithm,
+      keyBits: bits,
+      caValidityHours: durationToHours(spec.certificates.caValidity),
+      certValidityHours: durationToHours(spec.certificates.certValidity),
+    },
+    hosts,
+    controlPlanes,
+    workers: hosts.filter((h) => h.isWorker),
+    firstControlPlane,
+    firstServiceIp: firstAddress(service),
+  };
+  if (endpoint) cluster.controlPlaneEndpoint = { ...endpoint };
+  if (sourceFile) cluster.sourceFile = sourceFile;
+  return cluster;
+}

@@ -1,0 +1,83 @@
+/**
+ * Reads and validates a cluster file: YAML (with source positions) -> zod schema ->
+ * cross-field rules -> derived Cluster. Every problem is collected and thrown at once as
+ * an InputError whose lines read `<file>:<line>:<col>: <path>: <reason>`.
+ */
+import { readFile } from 'node:fs/promises';
+import { relative, resolve } from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { InputError, type InputProblem } from '../errors.js';
+import { deriveCluster } from './derive.js';
+import { type FieldPath, formatPath, SourceLocator } from './locate.js';
+import { type ClusterFile, clusterFileSchema } from './schema.js';
+import type { Cluster } from './types.js';
+import { crossFieldProblems, type FieldProblem } from './validate.js';
+
+/** Turns field problems into located InputProblems, for the loader and for later checks. */
+export type ProblemLocator = (problems: FieldProblem[]) => InputProblem[];
+
+const locators = new WeakMap<Cluster, ProblemLocator>();
+
+/** Locates problems found after loading (e.g. a missing identity file) in the cluster's source. */
+export function locateProblems(cluster: Cluster, problems: FieldProblem[]): InputProblem[] {
+  const locate = locators.get(cluster);
+  return locate ? locate(problems) : problems.map((p) => ({ path: formatPath(p.path), reason: p.reason }));
+}
+
+export async function loadClusterFile(path: string): Promise<Cluster> {
+  const absolute = resolve(path);
+  const shown = relative(process.cwd(), absolute).startsWith('..') ? absolute : relative(process.cwd(), absolute);
+  let text: string;
+  try {
+    text = await readFile(absolute, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? `${shown}: no such file` : `${shown}: cannot read (${code ?? String(err)})`;
+    throw InputError.single('--config', reason);
+  }
+  return parseClusterText(text, shown, absolute);
+}
+
+/** Parses cluster YAML; `shownName` is used in messages, `absolute` for the state directory. */
+export function parseClusterText(text: string, shownName: string, absolute?: string): Cluster {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new InputError(
+      doc.errors.map((e) => {
+        const pos = e.linePos?.[0] ?? { line: 1, col: 1 };
+        return { file: shownName, line: pos.line, col: pos.col, path: 'yaml', reason: (e.message.split('\n')[0] ?? e.message).replace(/ at line \d+, column \d+:?$/, '') };
+      }),
+    );
+  }
+  const locator = new SourceLocator(doc, lines);
+  const locate: ProblemLocator = (problems) =>
+    problems.map((p) => ({ file: shownName, ...locator.locate(p.path, p.atKey), path: formatPath(p.path), reason: p.reason }));
+  return validateClusterObject(doc.toJS() as unknown, locate, absolute);
+}
+
+/** Validates a plain object (from YAML or from flags) and derives the Cluster. */
+export function validateClusterObject(raw: unknown, locate: ProblemLocator, absolute?: string): Cluster {
+  const parsed = clusterFileSchema.safeParse(raw, { reportInput: true });
+  if (!parsed.success) throw new InputError(locate(parsed.error.issues.flatMap(issueToProblems)));
+  const cross = crossFieldProblems(parsed.data);
+  if (cross.length > 0) throw new InputError(locate(cross));
+  const cluster = deriveCluster(parsed.data as ClusterFile, absolute);
+  locators.set(cluster, locate);
+  return cluster;
+}
+
+function issueToProblems(issue: z.core.$ZodIssue): FieldProblem[] {
+  const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => ({ path: [...path, key], reason: `unknown key ${JSON.stringify(key)}`, atKey: true }));
+  }
+  if (issue.code === 'invalid_type' && issue.input === undefined) {
+    return [{ path, reason: `is required (${issue.expected})` }];
+  }
+  if (issue.code === 'invalid_value' && issue.values.length > 1) {
+    return [{ path, reason: `${JSON.stringify(issue.input)} is not one of ${issue.values.map(String).join(', ')}` }];
+  }
+  return [{ path, reason: issue.message.replace(/^Invalid input: /, '') }];
+}

@@ -1,0 +1,27 @@
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../../cli/base.js';
+import { hostRunFlags } from '../../cli/flags.js';
+import { runHostCommand } from '../../run/host-command.js';
+import { nodeInitPhases } from '../../steps/phases.js';
+
+export default class NodeInit extends BaseCommand {
+  static override summary = 'Prepare every host, then bootstrap the cluster';
+  static override description =
+    'Runs host preparation (OS check, swap, kernel modules, sysctl, ...) on every host in parallel. ' +
+    'With --dry-run, prints the exact scripts instead and contacts no host.';
+  static override examples = [
+    '<%= config.bin %> node init --dry-run -c examples/ha-centos7.yaml',
+    '<%= config.bin %> node init --prep-only -c cluster.yaml',
+    '<%= config.bin %> node init --prep-only --host 192.168.56.11 --os centos7 --role control-plane,worker --version 1.30.6',
+  ];
+  static override flags = {
+    ...hostRunFlags,
+    'prep-only': Flags.boolean({ description: 'stop after host preparation' }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(NodeInit);
+    const code = await runHostCommand(flags, nodeInitPhases({ prepOnly: flags['prep-only'] }));
+    if (code !== 0) this.exit(code);
+  }
+}

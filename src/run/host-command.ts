@@ -1,0 +1,126 @@
+/**
+ * What every host-touching command does after parsing flags: load and check input (all
+ * before contacting anything), then either print the dry run or execute and summarise.
+ * Returns the exit code (0 ok, 1 a host failed); input problems throw InputError (2).
+ */
+import type { Cluster, Host } from '../cluster/types.js';
+import { loadClusterFromFlags, missingIdentityFiles, type ClusterSourceFlags } from '../cli/cluster-source.js';
+import { locateProblems } from '../cluster/load.js';
+import { InputError } from '../errors.js';
+import type { Phase } from '../steps/types.js';
+import type { Transport } from '../transport/types.js';
+import { emitDryRun } from './dry-run.js';
+import { executeHosts } from './executor.js';
+import { newRunId, runLogDir } from './log.js';
+import { type HostPlan, parseSelection, planHost, selectHosts } from './plan.js';
+import { formatSummary, summaryJson } from './summary.js';
+import { detectOs } from './detect-os.js';
+
+export interface HostRunFlags extends ClusterSourceFlags {
+  hosts?: string | undefined;
+  'dry-run': boolean;
+  out?: string | undefined;
+  'show-secrets': boolean;
+  concurrency: number;
+  only?: string | undefined;
+  skip?: string | undefined;
+  'accept-new-host-keys': boolean;
+  'ask-pass': boolean;
+  verbose: boolean;
+  json: boolean;
+}
+
+export interface HostCommandHooks {
+  /** Secret values the scripts reference (tokens, keys); empty for preparation. */
+  secrets?: ReadonlyMap<string, string>;
+  write?: (text: string) => void;
+  /** Test seam: the transport for a host (default: SSH, or local for `address: local`). */
+  transportFor?: (host: Host, cluster: Cluster) => Transport;
+  runId?: string;
+}
+
+function checkFlagCombinations(flags: HostRunFlags): void {
+  if (flags.out !== undefined && !flags['dry-run']) throw InputError.single('--out', 'only goes with --dry-run');
+  if (flags.json && flags['dry-run']) throw InputError.single('--json', 'cannot be combined with --dry-run (the dry run prints scripts)');
+}
+
+async function defaultTransportFactory(flags: HostRunFlags): Promise<(host: Host, cluster: Cluster) => Transport> {
+  const { createTransport, interactivePrompts } = await import('../transport/index.js');
+  const prompts = interactivePrompts({ askPass: flags['ask-pass'] });
+  return (host) => createTransport(host, { acceptNewHostKeys: flags['accept-new-host-keys'], prompts });
+}
+
+export async function runHostCommand(flags: HostRunFlags, phases: readonly Phase[], hooks: HostCommandHooks = {}): Promise<number> {
+  checkFlagCombinations(flags);
+  const cluster = await loadClusterFromFlags(flags);
+  const hosts = selectHosts(cluster, flags.hosts);
+  const selection = parseSelection(phases, flags.only, flags.skip);
+  const secrets = hooks.secrets ?? new Map<string, string>();
+  const write = hooks.write ?? ((t: string) => process.stdout.write(t));
+
+  if (flags['dry-run']) {
+    const undeclared = hosts.filter((h) => !h.os);
+    let transportFor = hooks.transportFor;
+    if (undeclared.length > 0) {
+      process.stderr.write(`note: connecting to ${undeclared.map((h) => h.name).join(', ')} only to read /etc/os-release (no os: in the cluster file)\n`);
+      transportFor ??= await defaultTransportFactory(flags);
+    }
+    const plans: HostPlan[] = [];
+    for (const host of hosts) {
+      let os = host.os;
+      if (!os && transportFor) {
+        const t = transportFor(host, cluster);
+        try {
+          await t.connect();
+          os = await detectOs(t, host);
+        } finally {
+          await t.close();
+        }
+      }
+      if (os) plans.push(planHost(cluster, host, os, phases, selection));
+    }
+    const opts: Parameters<typeof emitDryRun>[1] = { write };
+    if (flags.out !== undefined) opts.out = flags.out;
+    if (flags['show-secrets']) opts.secrets = secrets;
+    await emitDryRun(plans, opts);
+    return 0;
+  }
+
+  const missing = missingIdentityFiles(cluster).filter((p) => hosts.some((h) => h.index === p.path[2]));
+  if (missing.length > 0) throw new InputError(locateProblems(cluster, missing));
+
+  const runId = hooks.runId ?? newRunId();
+  const transportFor = hooks.transportFor ?? (await defaultTransportFactory(flags));
+  const open = new Set<Transport>();
+  const onSigint = () => {
+    process.stderr.write(`\ninterrupted: ending the sessions on ${open.size} host(s); scripts stop where they are (see the logs in ${runLogDir(cluster.stateDir, runId)})\n`);
+    void Promise.allSettled([...open].map((t) => t.close())).then(() => process.exit(130));
+  };
+  process.once('SIGINT', onSigint);
+  try {
+    const reports = await executeHosts({
+      cluster,
+      hosts,
+      phases,
+      selection,
+      runId,
+      logDir: runLogDir(cluster.stateDir, runId),
+      secrets,
+      concurrency: flags.concurrency,
+      display: flags.json ? 'silent' : 'live',
+      verbose: flags.verbose,
+      transportFor: (host) => {
+        const t = transportFor(host, cluster);
+        open.add(t);
+        return t;
+      },
+      ...(flags.verbose && !flags.json
+        ? { onOutput: (host: Host, stream: 'stdout' | 'stderr', line: string) => process.stderr.write(`${host.name}${stream === 'stderr' ? '!' : '|'} ${line}\n`) }
+        : {}),
+    });
+    write(flags.json ? `${summaryJson(runId, reports)}\n` : `\n${formatSummary(reports)}\n`);
+    return reports.every((r) => r.status === 'ok') ? 0 : 1;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}

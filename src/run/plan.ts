@@ -1,0 +1,65 @@
+/**
+ * The plan: per host, the ordered phase scripts (DESIGN §3 "plan" and "render"). Pure
+ * once every host's OS is known.
+ */
+import type { Cluster, Host, OsId } from '../cluster/types.js';
+import { InputError } from '../errors.js';
+import { type RenderedScript, renderHostScript, type StepSelection } from '../script/render.js';
+import { secretRef } from '../script/secrets.js';
+import { allSteps } from '../steps/phases.js';
+import type { Phase, StepContext } from '../steps/types.js';
+
+export interface HostPlan {
+  host: Host;
+  os: OsId;
+  /** Non-empty phase scripts in run order; `index` numbers them 1.. for `NN-<phase>.sh`. */
+  scripts: (RenderedScript & { index: number; fileName: string })[];
+}
+
+export function stepContext(cluster: Cluster, host: Host, os: OsId): StepContext {
+  return { cluster, host, os, secret: secretRef };
+}
+
+export function planHost(cluster: Cluster, host: Host, os: OsId, phases: readonly Phase[], selection: StepSelection): HostPlan {
+  const ctx = stepContext(cluster, host, os);
+  const scripts: HostPlan['scripts'] = [];
+  for (const phase of phases) {
+    const rendered = renderHostScript(ctx, phase, selection);
+    if (rendered.steps.length === 0) continue;
+    const index = scripts.length + 1;
+    scripts.push({ ...rendered, index, fileName: `${String(index).padStart(2, '0')}-${phase.id}.sh` });
+  }
+  return { host, os, scripts };
+}
+
+/** Parses `--only` / `--skip` against the steps that exist; unknown ids are input errors. */
+export function parseSelection(phases: readonly Phase[], only?: string, skip?: string): StepSelection {
+  const known = new Set(allSteps(phases).map((s) => s.id));
+  const parse = (flag: string, value?: string): Set<string> | undefined => {
+    if (value === undefined) return undefined;
+    const ids = value.split(',').map((s) => s.trim()).filter(Boolean);
+    const unknown = ids.filter((id) => !known.has(id));
+    if (unknown.length > 0 || ids.length === 0) {
+      throw InputError.single(flag, `unknown step ${unknown.map((u) => JSON.stringify(u)).join(', ') || '(none given)'}; steps: ${[...known].join(', ')}`);
+    }
+    return new Set(ids);
+  };
+  if (only !== undefined && skip !== undefined) throw InputError.single('--only', 'cannot be combined with --skip');
+  const selection: StepSelection = {};
+  const o = parse('--only', only);
+  const s = parse('--skip', skip);
+  if (o) selection.only = o;
+  if (s) selection.skip = s;
+  return selection;
+}
+
+/** `--hosts a,b` -> those hosts in cluster-file order; unknown names are input errors. */
+export function selectHosts(cluster: Cluster, names?: string): Host[] {
+  if (names === undefined) return cluster.hosts;
+  const wanted = names.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = wanted.filter((n) => !cluster.hosts.some((h) => h.name === n));
+  if (unknown.length > 0 || wanted.length === 0) {
+    throw InputError.single('--hosts', `no host named ${unknown.map((u) => JSON.stringify(u)).join(', ') || '(none given)'} in the cluster (hosts: ${cluster.hosts.map((h) => h.name).join(', ')})`);
+  }
+  return cluster.hosts.filter((h) => wanted.includes(h.name));
+}

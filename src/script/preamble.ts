@@ -1,0 +1,65 @@
+/**
+ * The fixed head of every host script: strict mode, the run id (first argument; the
+ * runner passes it, a hand-run copy makes its own), the marker protocol the runner
+ * parses, and the file helpers used by files.ts fragments.
+ *
+ * Marker lines on stdout: `::k8sprep:: <step-id> <begin|unchanged|changed|failed>`;
+ * fact lines: `::k8sprep-fact:: <key> <value>`.
+ */
+export const MARKER_PREFIX = '::k8sprep::';
+export const FACT_PREFIX = '::k8sprep-fact::';
+
+export const PREAMBLE = String.raw`set -euo pipefail
+export LC_ALL=C
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+K8SPREP_RUN_ID=${'$'}{1:-manual-$(date -u +%Y%m%dT%H%M%SZ)}
+K8SPREP_BACKUP_DIR=/var/lib/k8sprep/backup/$K8SPREP_RUN_ID
+K8SPREP_STEP=
+
+k8sprep_mark() { printf '${MARKER_PREFIX} %s %s\n' "$1" "$2"; }
+# k8sprep_fact KEY VALUE: a fact for the runner's cross-host checks (one line, no newlines).
+k8sprep_fact() { printf '${FACT_PREFIX} %s %s\n' "$1" "$(printf '%s' "$2" | tr '\n' ' ')"; }
+k8sprep_on_exit() {
+  local rc=$?
+  if [ "$rc" -ne 0 ] && [ -n "$K8SPREP_STEP" ]; then k8sprep_mark "$K8SPREP_STEP" failed; fi
+}
+trap k8sprep_on_exit EXIT
+k8sprep_die() { echo "k8sprep: $*" >&2; exit 1; }
+
+# Keeps the first pre-existing copy of a file this run replaces.
+k8sprep_backup() {
+  local path=$1
+  if [ -e "$path" ] && [ ! -e "$K8SPREP_BACKUP_DIR$path" ]; then
+    mkdir -p "$K8SPREP_BACKUP_DIR$(dirname "$path")"
+    chmod 700 /var/lib/k8sprep/backup
+    cp -a "$path" "$K8SPREP_BACKUP_DIR$path"
+  fi
+}
+# k8sprep_write_file PATH MODE <content: backup, temp file beside the target, chmod, mv.
+k8sprep_write_file() {
+  local path=$1 mode=$2 tmp
+  mkdir -p "$(dirname "$path")"
+  tmp=$(mktemp "$path.k8sprep.XXXXXX")
+  cat >"$tmp"
+  chmod "$mode" "$tmp"
+  k8sprep_backup "$path"
+  mv -f "$tmp" "$path"
+}
+# k8sprep_file_matches PATH MODE <content: true when the file has exactly this content and mode.
+k8sprep_file_matches() {
+  [ -f "$1" ] && [ "$(stat -c %a "$1")" = "$2" ] && cmp -s - "$1"
+}
+k8sprep_run_step() {
+  local id=$1 fn=$2
+  K8SPREP_STEP=$id
+  k8sprep_mark "$id" begin
+  if "$fn"_check; then
+    k8sprep_mark "$id" unchanged
+  else
+    "$fn"_apply
+    "$fn"_verify || k8sprep_die "step $id: not in the desired state after apply"
+    k8sprep_mark "$id" changed
+  fi
+  K8SPREP_STEP=
+}
+`;

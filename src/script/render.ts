@@ -1,0 +1,69 @@
+/**
+ * The host-script renderer: a pure function from (host context, phase, selection) to
+ * the exact bytes a host's `bash -s` receives (secrets still as placeholders; see
+ * secrets.ts). The dry run prints these bytes; the real run sends them.
+ */
+import type { Phase, Step, StepContext } from '../steps/types.js';
+import { PREAMBLE } from './preamble.js';
+
+export interface StepSelection {
+  only?: ReadonlySet<string>;
+  skip?: ReadonlySet<string>;
+}
+
+export interface RenderedScript {
+  phase: Phase;
+  /** The steps in the script, in order. */
+  steps: Step[];
+  /** Bash text with secret placeholders. */
+  text: string;
+}
+
+export function isSelected(step: Step, selection: StepSelection): boolean {
+  if (selection.only && !selection.only.has(step.id)) return false;
+  return !selection.skip?.has(step.id);
+}
+
+function functionName(step: Step): string {
+  return `k8sprep_step_${step.id.replace(/-/g, '_')}`;
+}
+
+/** Bash refuses an empty function body. */
+function body(fragment: string): string {
+  return fragment.trim() === '' ? ':' : fragment;
+}
+
+function renderStep(step: Step, ctx: StepContext): string {
+  const fn = functionName(step);
+  const verify = step.verify ? step.verify(ctx) : `${fn}_check`;
+  return [
+    `# ${step.id}: ${step.title}`,
+    ...(step.helpers ? [step.helpers(ctx)] : []),
+    `${fn}_check() {\n${body(step.check(ctx))}\n}`,
+    `${fn}_apply() {\n${body(step.apply(ctx))}\n}`,
+    `${fn}_verify() {\n${body(verify)}\n}`,
+  ].join('\n');
+}
+
+/** The steps of `phase` that apply to this host and are selected; empty = no script. */
+export function stepsFor(phase: Phase, ctx: StepContext, selection: StepSelection): Step[] {
+  return phase.steps.filter((s) => s.appliesTo(ctx) && isSelected(s, selection));
+}
+
+export function renderHostScript(ctx: StepContext, phase: Phase, selection: StepSelection): RenderedScript {
+  const steps = stepsFor(phase, ctx, selection);
+  const text = [
+    '#!/bin/bash',
+    `# k8sprep phase ${phase.id} (${phase.title}) for host ${ctx.host.name}: generated, do not edit.`,
+    PREAMBLE,
+    ...steps.map((s) => `${renderStep(s, ctx)}\n`),
+    'k8sprep_main() {',
+    ...steps.map((s) => `  k8sprep_run_step ${s.id} ${functionName(s)}`),
+    '}',
+    '',
+    '# stdin is this script: nothing it runs may read from it.',
+    'k8sprep_main </dev/null',
+    '',
+  ].join('\n');
+  return { phase, steps, text };
+}
