@@ -2,13 +2,16 @@
  * The executor: one listr2 task per host (at most `concurrency` at once), its steps as
  * subtasks driven by the script's markers. Interactive terminals get listr2's live
  * renderer; pipes and CI get one line per event; --json runs silently. A host's
- * failure never stops the others (`exitOnError: false`, and HostRun never throws).
+ * failure never stops the others (`exitOnError: false`; HostRun never throws).
+ *
+ * Phases with a `crossHostCheck` end a stage: every host finishes the stage before the
+ * check compares their facts and before any host starts the next phase.
  */
 import { Listr, type ListrTask } from 'listr2';
 import type { Host } from '../cluster/types.js';
+import type { Phase } from '../steps/types.js';
 import type { Transport } from '../transport/types.js';
 import { HostRun, type HostRunOptions } from './host-run.js';
-import type { HostPlan } from './plan.js';
 import type { HostReport, StepReport } from './report.js';
 
 export interface ExecuteOptions extends Omit<HostRunOptions, 'transport'> {
@@ -16,53 +19,61 @@ export interface ExecuteOptions extends Omit<HostRunOptions, 'transport'> {
   concurrency: number;
   transportFor(host: Host): Transport;
   display: 'live' | 'silent';
-  verbose: boolean;
 }
 
-/** Resolves once the step reaches a final state. */
-function stepDone(run: HostRun, id: string, phase: string): Promise<StepReport> {
-  return new Promise((resolve) => {
-    const listener = (s: StepReport) => {
-      if (s.id !== id || s.phase !== phase || s.status === 'pending' || s.status === 'running') return;
-      run.off('step', listener);
-      resolve(s);
-    };
-    run.on('step', listener);
-  });
+/** Consecutive phases up to and including each phase that has a cross-host check. */
+export function splitStages(phases: readonly Phase[]): Phase[][] {
+  const stages: Phase[][] = [[]];
+  for (const phase of phases) {
+    stages[stages.length - 1]?.push(phase);
+    if (phase.crossHostCheck) stages.push([]);
+  }
+  return stages.filter((s) => s.length > 0);
 }
 
-function hostTask(host: Host, opts: ExecuteOptions, reports: HostReport[]): ListrTask {
+const FINAL: ReadonlySet<StepReport['status']> = new Set(['changed', 'unchanged', 'failed', 'not-run']);
+
+function stepSubtask(run: HostRun, step: StepReport, stageDone: Promise<void>): ListrTask {
+  const label = `${run.host.name}: ${step.title}`;
   return {
-    title: `${host.name} (${host.address})`,
+    title: label,
+    task: async (_ctx, sub) => {
+      const reached = new Promise<void>((resolve) => {
+        const listener = (s: StepReport) => {
+          if (s === step && FINAL.has(s.status)) {
+            run.off('step', listener);
+            resolve();
+          }
+        };
+        if (FINAL.has(step.status)) resolve();
+        else run.on('step', listener);
+      });
+      await Promise.race([reached, stageDone]);
+      const status = FINAL.has(step.status) ? step.status : 'not-run';
+      sub.title = `${label} [${status}]`;
+      if (status === 'failed') throw new Error(`${label} [failed]`);
+      if (status === 'not-run') sub.skip(`${label} [not run]`);
+    },
+  };
+}
+
+function hostTask(run: HostRun, stage: readonly Phase[], first: boolean): ListrTask {
+  return {
+    title: `${run.host.name} (${run.host.address})`,
     task: async (_ctx, task) => {
-      const run = new HostRun(host, { ...opts, transport: opts.transportFor(host) });
-      const finished = run.run().then((r) => {
-        reports[host.index] = r;
-        return r;
-      });
-      const plan = await new Promise<HostPlan | undefined>((resolve) => {
-        run.once('plan', resolve);
-        void finished.then(() => resolve(undefined));
-      });
-      const subtasks: ListrTask[] = (plan?.scripts ?? []).flatMap((script) =>
-        script.steps.map((step) => ({
-          title: `${host.name}: ${step.title}`,
-          task: async (_c, sub) => {
-            const done = stepDone(run, step.id, script.phase.id);
-            const state = await Promise.race([done, finished.then(() => run.report.steps.find((s) => s.id === step.id && s.phase === script.phase.id))]);
-            const status = state?.status ?? 'not-run';
-            sub.title = `${host.name}: ${step.title} [${status}]`;
-            if (status === 'failed') throw new Error(`${host.name}: step ${step.id} failed`);
-            if (status === 'not-run') sub.skip(`${host.name}: ${step.title} [not run]`);
-          },
-        })),
-      );
+      if (first) await run.open();
+      if (!run.ok) throw new Error(`${run.host.name}: ${run.report.error ?? 'failed'}`);
+      const ids = new Set(stage.map((p) => p.id));
+      const stageDone = (async () => {
+        for (const phase of stage) await run.runPhase(phase);
+      })();
+      const subtasks = run.report.steps.filter((s) => ids.has(s.phase)).map((s) => stepSubtask(run, s, stageDone));
       subtasks.push({
-        title: `${host.name}: finish`,
+        title: `${run.host.name}: ${stage.map((p) => p.id).join(', ')}`,
         task: async (_c, sub) => {
-          const report = await finished;
-          sub.title = `${host.name}: ${report.status === 'ok' ? 'done' : 'FAILED'} (${report.changed} changed, ${report.unchanged} unchanged, ${report.failed} failed)`;
-          if (report.status === 'failed') throw new Error(`${host.name}: ${report.error ?? 'failed'}`);
+          await stageDone;
+          if (!run.ok) throw new Error(`${run.host.name}: ${run.report.error ?? 'failed'}`);
+          sub.title = `${run.host.name}: ${stage.map((p) => p.id).join(', ')} done`;
         },
       });
       return task.newListr(subtasks, { concurrent: false, exitOnError: true });
@@ -71,18 +82,31 @@ function hostTask(host: Host, opts: ExecuteOptions, reports: HostReport[]): List
 }
 
 export async function executeHosts(opts: ExecuteOptions): Promise<HostReport[]> {
-  const reports: HostReport[] = [];
-  const list = new Listr(
-    opts.hosts.map((h) => hostTask(h, opts, reports)),
-    {
-      concurrent: opts.concurrency,
-      exitOnError: false,
-      collectErrors: false,
-      renderer: opts.display === 'silent' ? 'silent' : 'default',
-      fallbackRenderer: opts.display === 'silent' ? 'silent' : 'simple',
-      rendererOptions: { collapseSubtasks: false, collapseErrors: false },
-    },
-  );
-  await list.run().catch(() => undefined);
-  return opts.hosts.map((h) => reports[h.index]).filter((r): r is HostReport => r !== undefined);
+  const runs = opts.hosts.map((host) => new HostRun(host, { ...opts, transport: opts.transportFor(host) }));
+  for (const [index, stage] of splitStages(opts.phases).entries()) {
+    const live = runs.filter((r) => r.ok);
+    if (live.length === 0) break;
+    const list = new Listr(
+      live.map((run) => hostTask(run, stage, index === 0)),
+      {
+        concurrent: opts.concurrency,
+        exitOnError: false,
+        renderer: opts.display === 'silent' ? 'silent' : 'default',
+        fallbackRenderer: opts.display === 'silent' ? 'silent' : 'simple',
+        rendererOptions: { collapseSubtasks: false, collapseErrors: false },
+      },
+    );
+    await list.run().catch(() => undefined);
+    const last = stage[stage.length - 1];
+    if (last?.crossHostCheck) {
+      const checked = live.filter((r) => r.ok);
+      const facts = new Map(checked.map((r) => [r.host.name, r.factsOf(last.id)]));
+      const problems = last.crossHostCheck(facts, { cluster: opts.cluster });
+      for (const run of checked) {
+        const mine = problems.get(run.host.name);
+        if (mine && mine.length > 0) run.failCrossHost(last, mine);
+      }
+    }
+  }
+  return Promise.all(runs.map((r) => r.finish()));
 }

@@ -108,7 +108,6 @@ export async function runHostCommand(flags: HostRunFlags, phases: readonly Phase
       secrets,
       concurrency: flags.concurrency,
       display: flags.json ? 'silent' : 'live',
-      verbose: flags.verbose,
       transportFor: (host) => {
         const t = transportFor(host, cluster);
         open.add(t);

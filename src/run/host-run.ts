@@ -1,20 +1,21 @@
 /**
- * Runs one host's plan over its transport: the scripts in order, markers turned into
- * step states, every line logged. Never throws: failures end up in the HostReport so
- * one host can never take the others down.
+ * One host's side of a run: connect, learn the OS, plan, then run phase scripts over the
+ * one connection as the executor asks, turning marker lines into step states and fact
+ * lines into facts, logging every line. Never throws: failures end up in the HostReport
+ * so one host can never take the others down.
  */
 import { EventEmitter } from 'node:events';
-import type { Cluster, Host, OsId } from '../cluster/types.js';
+import type { Cluster, Host } from '../cluster/types.js';
 import { HostError } from '../errors.js';
 import { fillSecrets, redactSecrets, scrubSecrets } from '../script/secrets.js';
 import type { StepSelection } from '../script/render.js';
-import type { Phase } from '../steps/types.js';
+import type { HostFacts, Phase } from '../steps/types.js';
 import type { Transport } from '../transport/types.js';
+import { detectOs } from './detect-os.js';
 import { HostLog } from './log.js';
-import { parseMarker } from './markers.js';
+import { parseFact, parseMarker } from './markers.js';
 import { type HostPlan, planHost } from './plan.js';
 import { countSteps, type HostReport, type StepReport, type StepStatus } from './report.js';
-import { detectOs } from './detect-os.js';
 
 const STDERR_TAIL = 15;
 
@@ -30,10 +31,13 @@ export interface HostRunOptions {
   onOutput?: (host: Host, stream: 'stdout' | 'stderr', line: string) => void;
 }
 
-/** Emits 'plan' (HostPlan) once known, then 'step' (StepReport) on every state change. */
+/** Emits 'step' (StepReport) on every step state change. */
 export class HostRun extends EventEmitter {
   readonly report: HostReport;
-  private started = Date.now();
+  plan: HostPlan | undefined;
+  private readonly facts = new Map<string, Map<string, string>>();
+  private readonly started = Date.now();
+  private log: HostLog | undefined;
 
   constructor(
     readonly host: Host,
@@ -55,69 +59,100 @@ export class HostRun extends EventEmitter {
     if (host.os) this.report.os = host.os;
   }
 
-  async run(): Promise<HostReport> {
+  get ok(): boolean {
+    return this.report.status === 'ok';
+  }
+
+  /** Connects, detects the OS when undeclared, and renders the plan. */
+  async open(): Promise<void> {
     const { opts, host } = this;
-    const log = await HostLog.open(opts.logDir, host.name, opts.secrets);
-    this.report.logPath = log.path;
     try {
-      log.event(`connecting to ${host.address}`);
+      this.log = await HostLog.open(opts.logDir, host.name, opts.secrets);
+      this.report.logPath = this.log.path;
+      this.log.event(`connecting to ${host.address}`);
       await opts.transport.connect();
-      const os: OsId = host.os ?? (await detectOs(opts.transport, host));
+      const os = host.os ?? (await detectOs(opts.transport, host));
       this.report.os = os;
-      const plan = planHost(opts.cluster, host, os, opts.phases, opts.selection);
-      this.report.steps = plan.scripts.flatMap((s) =>
+      this.plan = planHost(opts.cluster, host, os, opts.phases, opts.selection);
+      this.report.steps = this.plan.scripts.flatMap((s) =>
         s.steps.map((step): StepReport => ({ id: step.id, title: step.title, phase: s.phase.id, status: 'pending' })),
       );
-      this.emit('plan', plan);
-      await this.runScripts(plan, log);
     } catch (err) {
-      this.fail(err, log);
-    } finally {
-      await opts.transport.close().catch(() => undefined);
-      for (const step of this.report.steps) if (step.status === 'pending' || step.status === 'running') this.setStatus(step, 'not-run');
-      countSteps(this.report);
-      this.report.durationMs = Date.now() - this.started;
-      log.event(`finished: ${this.report.status}`);
-      await log.close();
+      this.fail(err);
     }
+  }
+
+  /** Runs this host's script for `phase` (if it has one); a failure marks the host failed. */
+  async runPhase(phase: Phase): Promise<void> {
+    const script = this.plan?.scripts.find((s) => s.phase.id === phase.id);
+    if (!this.ok || !script) return;
+    try {
+      await this.runScript(script);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  factsOf(phaseId: string): HostFacts {
+    return this.facts.get(phaseId) ?? new Map();
+  }
+
+  /** Fails the host with problems found across hosts (e.g. a duplicate machine id). */
+  failCrossHost(phase: Phase, problems: readonly string[]): void {
+    this.fail(new HostError(this.host.name, `${phase.id}: ${problems.join('; ')}`));
+  }
+
+  /** Closes the connection and the log; marks steps that never ran. */
+  async finish(): Promise<HostReport> {
+    await this.opts.transport.close().catch(() => undefined);
+    for (const step of this.report.steps) {
+      if (step.status === 'pending' || step.status === 'running') this.setStatus(step, 'not-run');
+    }
+    countSteps(this.report);
+    this.report.durationMs = Date.now() - this.started;
+    this.log?.event(`finished: ${this.report.status}`);
+    await this.log?.close();
     return this.report;
   }
 
-  private async runScripts(plan: HostPlan, log: HostLog): Promise<void> {
+  private async runScript(script: HostPlan['scripts'][number]): Promise<void> {
     const { opts, host } = this;
-    for (const script of plan.scripts) {
-      log.event(`phase ${script.phase.id}: script follows`);
-      log.line(redactSecrets(script.text));
-      let stepStarted = Date.now();
-      const onLine = (stream: 'stdout' | 'stderr') => (raw: string) => {
-        const line = scrubSecrets(raw, opts.secrets);
-        log.line(stream === 'stderr' ? `[stderr] ${line}` : line);
-        opts.onOutput?.(host, stream, line);
-        if (stream === 'stderr') {
-          this.report.stderrTail.push(line);
-          if (this.report.stderrTail.length > STDERR_TAIL) this.report.stderrTail.shift();
-          return;
-        }
-        const marker = parseMarker(line);
-        const step = marker && this.report.steps.find((s) => s.id === marker.step && s.phase === script.phase.id);
-        if (!marker || !step) return;
-        if (marker.status === 'begin') {
-          stepStarted = Date.now();
-          this.setStatus(step, 'running');
-        } else {
-          step.durationMs = Date.now() - stepStarted;
-          this.setStatus(step, marker.status);
-        }
-      };
-      const code = await opts.transport.runScript(fillSecrets(script.text, opts.secrets), [opts.runId], {
-        onStdoutLine: onLine('stdout'),
-        onStderrLine: onLine('stderr'),
-      });
-      if (code !== 0) {
-        const failed = this.report.steps.find((s) => s.status === 'failed' || s.status === 'running');
-        if (failed) this.setStatus(failed, 'failed');
-        throw new HostError(host.name, `phase ${script.phase.id} exited with status ${code}${failed ? ` in step ${failed.id}` : ''}`, failed?.id);
+    const log = this.log;
+    const facts = new Map<string, string>();
+    this.facts.set(script.phase.id, facts);
+    log?.event(`phase ${script.phase.id}: script follows`);
+    log?.line(redactSecrets(script.text));
+    let stepStarted = Date.now();
+    const onLine = (stream: 'stdout' | 'stderr') => (raw: string) => {
+      const line = scrubSecrets(raw, opts.secrets);
+      log?.line(stream === 'stderr' ? `[stderr] ${line}` : line);
+      opts.onOutput?.(host, stream, line);
+      if (stream === 'stderr') {
+        this.report.stderrTail.push(line);
+        if (this.report.stderrTail.length > STDERR_TAIL) this.report.stderrTail.shift();
+        return;
       }
+      const fact = parseFact(line);
+      if (fact) facts.set(fact.key, fact.value);
+      const marker = parseMarker(line);
+      const step = marker && this.report.steps.find((s) => s.id === marker.step && s.phase === script.phase.id);
+      if (!marker || !step) return;
+      if (marker.status === 'begin') {
+        stepStarted = Date.now();
+        this.setStatus(step, 'running');
+      } else {
+        step.durationMs = Date.now() - stepStarted;
+        this.setStatus(step, marker.status);
+      }
+    };
+    const code = await opts.transport.runScript(fillSecrets(script.text, opts.secrets), [opts.runId], {
+      onStdoutLine: onLine('stdout'),
+      onStderrLine: onLine('stderr'),
+    });
+    if (code !== 0) {
+      const failed = this.report.steps.find((s) => s.phase === script.phase.id && (s.status === 'failed' || s.status === 'running'));
+      if (failed) this.setStatus(failed, 'failed');
+      throw new HostError(host.name, `phase ${script.phase.id} exited with status ${code}${failed ? ` in step ${failed.id}` : ''}`, failed?.id);
     }
   }
 
@@ -126,18 +161,15 @@ export class HostRun extends EventEmitter {
     this.emit('step', step);
   }
 
-  private fail(err: unknown, log: HostLog): void {
+  private fail(err: unknown): void {
     this.report.status = 'failed';
     const message = err instanceof Error ? err.message : String(err);
     this.report.error = scrubSecrets(message, this.opts.secrets);
-    if (err instanceof HostError && err.step) this.report.failedStep = err.step;
-    else {
-      const running = this.report.steps.find((s) => s.status === 'running');
-      if (running) {
-        this.setStatus(running, 'failed');
-        this.report.failedStep = running.id;
-      }
-    }
-    log.event(`failed: ${this.report.error}`);
+    const running = this.report.steps.find((s) => s.status === 'running');
+    if (running) this.setStatus(running, 'failed');
+    const step = (err instanceof HostError ? err.step : undefined) ?? running?.id;
+    if (step) this.report.failedStep = step;
+    this.log?.event(`failed: ${this.report.error}`);
+    this.emit('failed', this.report);
   }
 }

@@ -1,4 +1,4 @@
-import { MARKER_PREFIX } from '../script/preamble.js';
+import { FACT_PREFIX, MARKER_PREFIX } from '../script/preamble.js';
 
 export type MarkerStatus = 'begin' | 'unchanged' | 'changed' | 'failed';
 export interface Marker {
@@ -12,4 +12,12 @@ const MARKER = new RegExp(`^${MARKER_PREFIX.replace(/[:]/g, '\\:')} ([a-z0-9-]+)
 export function parseMarker(line: string): Marker | undefined {
   const m = MARKER.exec(line);
   return m ? { step: m[1] ?? '', status: m[2] as MarkerStatus } : undefined;
+}
+
+const FACT = new RegExp(`^${FACT_PREFIX} ([A-Za-z0-9_.-]+) ?(.*)$`);
+
+/** A `k8sprep_fact KEY VALUE` line, or undefined. */
+export function parseFact(line: string): { key: string; value: string } | undefined {
+  const m = FACT.exec(line);
+  return m ? { key: m[1] ?? '', value: m[2] ?? '' } : undefined;
 }
