@@ -1,0 +1,20 @@
+/**
+ * The test-host harness: real sshd "machines" on loopback addresses, each in its own
+ * namespaces over a copy-on-write overlay of /, with CentOS 7 or Arch identities and
+ * recording stand-ins for what this machine cannot really do. See README.md.
+ */
+export { startTestHosts, cleanupLeftovers, PASSWORD } from './fleet.js';
+export { requireTools } from './tools.js';
+export { catalog, type CatalogPackage } from './catalog.js';
+export { DEFAULT_KERNEL, DEFAULT_ARCH_KUBE } from './identity.js';
+export type {
+  BlockHandle,
+  ClusterYamlOptions,
+  ExecResult,
+  HostStat,
+  StartOptions,
+  TestFleet,
+  TestHost,
+  TestHostOs,
+  TestHostSpec,
+} from './types.js';

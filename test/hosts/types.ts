@@ -1,0 +1,122 @@
+/** The test-host harness's public types (see index.ts and README.md). */
+
+/** The distributions the stand-ins and catalogs model. */
+export type TestHostOs = 'centos7' | 'arch';
+
+export interface TestHostSpec {
+  /** Hostname, and the name in the fleet (unique; DNS-1123 label). */
+  name: string;
+  /** Which stand-ins, catalog, files and state the host gets. */
+  os: TestHostOs;
+  /**
+   * What /etc/os-release says, when it should not match `os` (refusal tests): e.g.
+   * `{ id: 'centos', versionId: '8' }` or `{ id: 'ubuntu', versionId: '22.04' }`.
+   */
+  identity?: { id: string; versionId?: string; prettyName?: string };
+  /** `uname -r` (and the /lib/modules directory): default per os. */
+  kernel?: string;
+  /** The admin user's sudo rule: NOPASSWD (default) or password required. */
+  sudo?: 'nopasswd' | 'password';
+  /** Arch: the kubeadm/kubelet/kubectl version pacman's repo offers (default 1.34.2). */
+  archRepoKubeVersion?: string;
+}
+
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** A file's mode (permission bits, e.g. 0o644), owner and size, as the host sees it. */
+export interface HostStat {
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  type: 'file' | 'directory' | 'symlink' | 'other';
+}
+
+export interface BlockHandle {
+  /** Resolves once a call of the stand-in is waiting (rejects after timeoutMs, default 10 s). */
+  waitUntilBlocked(timeoutMs?: number): Promise<void>;
+  /** Lets the waiting call (and later ones) continue. */
+  release(): Promise<void>;
+}
+
+export interface TestHost {
+  name: string;
+  /** Its loopback address, reachable from the test process and from every other host. */
+  address: string;
+  os: TestHostOs;
+  /**
+   * The host's init (PID 1 of its pid namespace) as this machine sees it: /proc/<initPid>/root
+   * is the host's /, `nsenter -t <initPid> -a` enters it (debugging).
+   */
+  readonly initPid: number;
+  /** `<address> ssh-ed25519 AAAA...`: the host's line in the fleet's known_hosts. */
+  hostKeyLine: string;
+  /** Reads a file inside the host (symlinks resolved inside the host). */
+  readFile(path: string): Promise<string>;
+  exists(path: string): Promise<boolean>;
+  /** Follows symlinks, like stat(2); `lstat: true` does not. */
+  stat(path: string, opts?: { lstat?: boolean }): Promise<HostStat>;
+  /** Runs argv inside the host (its namespaces and root) as root, with PATH of a login shell. */
+  exec(argv: readonly string[], opts?: { input?: string }): Promise<ExecResult>;
+  /** Every stand-in call so far, oldest first: [name, ...args]. */
+  calls(): Promise<string[][]>;
+  /**
+   * Every file, directory, symlink and deletion the host's overlay holds (what changed since
+   * / was copied, host start included), optionally only under `paths`: path -> description
+   * ("file 0644 0:0 sha256:..." / "dir 0755 0:0" / "symlink -> target" / "deleted").
+   * Compare two snapshots to assert a run changed nothing.
+   */
+  fileSnapshot(paths?: readonly string[]): Promise<Map<string, string>>;
+  /**
+   * 'package-install': installing `target` (yum or pacman) fails with `message`.
+   * 'command': every call of stand-in `target` prints `message` and exits 1.
+   */
+  injectFailure(kind: 'package-install' | 'command', target: string, message: string): Promise<void>;
+  /** Removes every injected failure. */
+  clearFailures(): Promise<void>;
+  /** Makes every call of stand-in `standIn` wait (after recording itself) until released. */
+  block(standIn: string): Promise<BlockHandle>;
+  /** Kills sshd and every process of the host (sessions, their scripts) except its init. */
+  stopSshd(): Promise<void>;
+  /** Starts sshd again after stopSshd (same keys, same files). */
+  startSshd(): Promise<void>;
+}
+
+export interface ClusterYamlOptions {
+  /** metadata.name (default "test"). */
+  name?: string;
+  /** spec.kubernetes.version, e.g. "1.30.6". */
+  version: string;
+  /** Merged into spec (a key set to undefined is removed). */
+  spec?: Record<string, unknown>;
+  /** Per host name: merged into that host's entry (default entry: name, address, roles, os). */
+  hosts?: Record<string, Record<string, unknown>>;
+  /** Host names in the file (default: every host, fleet order). */
+  only?: readonly string[];
+}
+
+export interface TestFleet {
+  hosts: TestHost[];
+  host(name: string): TestHost;
+  /** A HOME: .ssh/id_ed25519(.pub) authorized for root and admin everywhere, .ssh/known_hosts. */
+  home: string;
+  /** The admin user's password (and sudo password when sudo: 'password'). */
+  password: string;
+  /** The fleet's subnet, e.g. 127.77.0.0/24; its first address is the test process's side. */
+  subnet: string;
+  /** A cluster file for the fleet: first host control-plane, the rest workers, os declared. */
+  clusterYaml(opts: ClusterYamlOptions): string;
+  /** Kills every process of the fleet and removes its links and files. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Subnet inside 127.0.0.0/8 (default: the first free 127.77.N.0/24). */
+  subnet?: string;
+  /** Per-host start timeout (default 20 s). */
+  timeoutMs?: number;
+}
