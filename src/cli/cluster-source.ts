@@ -3,7 +3,9 @@ import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { loadClusterFile, validateClusterObject } from '../cluster/load.js';
 import { formatPath } from '../cluster/locate.js';
+import { sshOriginsOf } from '../cluster/derive.js';
 import type { Cluster } from '../cluster/types.js';
+import type { FieldProblem } from '../cluster/validate.js';
 import { InputError } from '../errors.js';
 
 export interface ClusterSourceFlags {
@@ -36,7 +38,10 @@ export async function loadClusterFromFlags(flags: ClusterSourceFlags): Promise<C
   const missing = (['os', 'version'] as const).filter((f) => flags[f] === undefined);
   if (missing.length > 0) throw InputError.single('--host', `needs ${missing.map((f) => `--${f}`).join(' and ')}`);
   const address = flags.host;
-  const name = isIP(address) ? `node-${address.replace(/[.:]/g, '-')}`.replace(/-+/g, '-') : address.split('.')[0] ?? address;
+  const name = (isIP(address) ? `node-${address.replace(/%.*$/, '').replace(/[.:]/g, '-')}` : address.split('.')[0] ?? address)
+    .toLowerCase()
+    .replace(/-+/g, '-')
+    .replace(/-$/, '');
   const raw = {
     apiVersion: 'k8sprep.io/v1alpha1',
     kind: 'Cluster',
@@ -48,20 +53,34 @@ export async function loadClusterFromFlags(flags: ClusterSourceFlags): Promise<C
     },
   };
   return validateClusterObject(raw, (problems) =>
-    problems.map((p) => {
-      const path = formatPath(p.path);
-      const flag = Object.entries(FLAG_FOR_PATH).find(([prefix]) => path.startsWith(prefix))?.[1];
-      return { path: flag ?? path, reason: p.reason };
-    }),
+    problems
+      // The node name is made from --host: when the address is bad, so is the name; say it once.
+      .filter((p, _, all) => formatPath(p.path) !== 'spec.hosts[0].name' || !all.some((q) => formatPath(q.path) === 'spec.hosts[0].address'))
+      .map((p) => {
+        const path = formatPath(p.path);
+        // `spec.hosts` itself: "needs at least one host with the control-plane role".
+        const flag = path === 'spec.hosts' ? '--role' : Object.entries(FLAG_FOR_PATH).find(([prefix]) => path.startsWith(prefix))?.[1];
+        return { path: flag ?? path, reason: p.reason };
+      }),
   );
 }
 
-/** Fails when an identity file the run needs does not exist (not checked in dry runs). */
-export function missingIdentityFiles(cluster: Cluster): { path: (string | number)[]; reason: string }[] {
-  const problems: { path: (string | number)[]; reason: string }[] = [];
+/**
+ * Fails when an identity file the run needs (the host's or its bastion's) does not exist;
+ * not checked in dry runs. `path` is the host's effective setting (`path[2]` is the host's
+ * index); `locateAt` is where it is written (e.g. the `spec.ssh` default).
+ */
+export function missingIdentityFiles(cluster: Cluster): FieldProblem[] {
+  const problems: FieldProblem[] = [];
   cluster.hosts.forEach((h, i) => {
-    const key = h.ssh.identityFile;
-    if (key && !existsSync(key)) problems.push({ path: ['spec', 'hosts', i, 'ssh', 'identityFile'], reason: `${key}: no such file` });
+    const origins = sshOriginsOf(h.ssh);
+    const check = (key: string | undefined, path: (string | number)[], origin: (string | number)[] | undefined) => {
+      if (!key || existsSync(key)) return;
+      const inherited = origin && formatPath(origin) !== formatPath(path) ? ` (from ${formatPath(origin)})` : '';
+      problems.push({ path, reason: `${key}: no such file${inherited}`, ...(origin ? { locateAt: origin } : {}) });
+    };
+    check(h.ssh.identityFile, ['spec', 'hosts', i, 'ssh', 'identityFile'], origins.identityFile);
+    check(h.ssh.bastion?.identityFile, ['spec', 'hosts', i, 'ssh', 'bastion', 'identityFile'], origins.bastionIdentityFile);
   });
   return problems;
 }

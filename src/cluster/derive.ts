@@ -26,6 +26,27 @@ function mergeSsh(defaults: SshFile, own: SshFile | undefined): SshSettings {
   return out;
 }
 
+/** Where a host's effective SSH key settings are written in the cluster file (for error locations). */
+export interface SshOrigins {
+  identityFile?: (string | number)[];
+  bastionIdentityFile?: (string | number)[];
+}
+const sshOrigins = new WeakMap<SshSettings, SshOrigins>();
+
+export function sshOriginsOf(settings: SshSettings): SshOrigins {
+  return sshOrigins.get(settings) ?? {};
+}
+
+function originsFor(spec: ClusterFile['spec'], index: number): SshOrigins {
+  const own = spec.hosts[index]?.ssh;
+  const out: SshOrigins = {};
+  if (own?.identityFile) out.identityFile = ['spec', 'hosts', index, 'ssh', 'identityFile'];
+  else if (spec.ssh.identityFile) out.identityFile = ['spec', 'ssh', 'identityFile'];
+  if (own?.bastion) out.bastionIdentityFile = ['spec', 'hosts', index, 'ssh', 'bastion', 'identityFile'];
+  else if (spec.ssh.bastion) out.bastionIdentityFile = ['spec', 'ssh', 'bastion', 'identityFile'];
+  return out;
+}
+
 /** `file` must already have passed the schema and crossFieldProblems. */
 export function deriveCluster(file: ClusterFile, sourceFile: string | undefined): Cluster {
   const spec = file.spec;
@@ -40,6 +61,7 @@ export function deriveCluster(file: ClusterFile, sourceFile: string | undefined)
       index,
     };
     if (h.os) host.os = h.os;
+    sshOrigins.set(host.ssh, originsFor(spec, index));
     return host;
   });
   const controlPlanes = hosts.filter((h) => h.isControlPlane);

@@ -12,7 +12,7 @@ import { deriveCluster } from './derive.js';
 import { type FieldPath, formatPath, SourceLocator } from './locate.js';
 import { type ClusterFile, clusterFileSchema } from './schema.js';
 import type { Cluster } from './types.js';
-import { crossFieldProblems, type FieldProblem } from './validate.js';
+import { crossFieldProblems, type FieldProblem, salvageCrossFieldInput } from './validate.js';
 
 /** Turns field problems into located InputProblems, for the loader and for later checks. */
 export type ProblemLocator = (problems: FieldProblem[]) => InputProblem[];
@@ -47,20 +47,36 @@ export function parseClusterText(text: string, shownName: string, absolute?: str
     throw new InputError(
       doc.errors.map((e) => {
         const pos = e.linePos?.[0] ?? { line: 1, col: 1 };
-        return { file: shownName, line: pos.line, col: pos.col, path: 'yaml', reason: (e.message.split('\n')[0] ?? e.message).replace(/ at line \d+, column \d+:?$/, '') };
+        const first = (e.message.split('\n')[0] ?? e.message).replace(/ at line \d+, column \d+:?$/, '');
+        const reason = e.code === 'MULTIPLE_DOCS' ? 'holds more than one YAML document (---); a cluster file is one document' : first;
+        return { file: shownName, line: pos.line, col: pos.col, path: 'yaml', reason };
       }),
     );
   }
   const locator = new SourceLocator(doc, lines);
   const locate: ProblemLocator = (problems) =>
-    problems.map((p) => ({ file: shownName, ...locator.locate(p.path, p.atKey), path: formatPath(p.path), reason: p.reason }));
-  return validateClusterObject(doc.toJS() as unknown, locate, absolute);
+    problems
+      .map((p) => ({ file: shownName, ...locator.locate(p.locateAt ?? p.path, p.atKey), path: formatPath(p.path), reason: p.reason }))
+      .sort((a, b) => a.line - b.line || a.col - b.col);
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    // e.g. an alias "billion laughs": input, not a crash.
+    const reason = /alias/i.test(String(err)) ? 'too many alias (*name) references' : (err as Error).message;
+    throw new InputError([{ file: shownName, line: 1, col: 1, path: 'yaml', reason }]);
+  }
+  return validateClusterObject(raw, locate, absolute);
 }
 
 /** Validates a plain object (from YAML or from flags) and derives the Cluster. */
 export function validateClusterObject(raw: unknown, locate: ProblemLocator, absolute?: string): Cluster {
   const parsed = clusterFileSchema.safeParse(raw, { reportInput: true });
-  if (!parsed.success) throw new InputError(locate(parsed.error.issues.flatMap(issueToProblems)));
+  if (!parsed.success) {
+    // Report the cross-field problems too, from the values that did pass their own schema.
+    const problems = [...parsed.error.issues.flatMap(issueToProblems), ...crossFieldProblems(salvageCrossFieldInput(raw))];
+    throw new InputError(locate(problems));
+  }
   const cross = crossFieldProblems(parsed.data);
   if (cross.length > 0) throw new InputError(locate(cross));
   const cluster = deriveCluster(parsed.data as ClusterFile, absolute);
@@ -76,7 +92,16 @@ function issueToProblems(issue: z.core.$ZodIssue): FieldProblem[] {
   if (issue.code === 'invalid_type' && issue.input === undefined) {
     return [{ path, reason: `is required (${issue.expected})` }];
   }
-  if (issue.code === 'invalid_value' && issue.values.length > 1) {
+  if ('input' in issue && issue.input === undefined) {
+    // A missing field whose schema has its own message (e.g. an address union).
+    return [{ path, reason: 'is required' }];
+  }
+  if (issue.code === 'invalid_key') {
+    // A record key (registry host, sysctl key): the key's own schema message, at the key.
+    const inner = issue.issues[0]?.message;
+    return [{ path, reason: inner && !/^Invalid/.test(inner) ? inner : `${JSON.stringify(issue.input)} is not a valid key here`, atKey: true }];
+  }
+  if (issue.code === 'invalid_value' && issue.values.length > 1 && /^Invalid/.test(issue.message)) {
     return [{ path, reason: `${JSON.stringify(issue.input)} is not one of ${issue.values.map(String).join(', ')}` }];
   }
   return [{ path, reason: issue.message.replace(/^Invalid input: /, '') }];

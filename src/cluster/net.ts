@@ -12,7 +12,13 @@ export interface Cidr {
 
 export function ipToBigInt(ip: string): bigint {
   if (isIP(ip) === 4) return ip.split('.').reduce((acc, part) => (acc << 8n) + BigInt(Number(part)), 0n);
-  const [head = '', tail] = ip.split('::');
+  let text = ip.replace(/%.*$/, ''); // zone id (fe80::1%eth0)
+  const v4 = /^(.*:)(\d+\.\d+\.\d+\.\d+)$/.exec(text); // embedded IPv4 (::ffff:10.0.0.1)
+  if (v4) {
+    const n = ipToBigInt(v4[2] ?? '');
+    text = `${v4[1] ?? ''}${(n >> 16n).toString(16)}:${(n & 0xffffn).toString(16)}`;
+  }
+  const [head = '', tail] = text.split('::');
   const parse = (s: string) => (s === '' ? [] : s.split(':'));
   let groups = parse(head);
   if (tail !== undefined) {
@@ -26,12 +32,21 @@ export function bigIntToIp(value: bigint, family: 4 | 6): string {
   if (family === 4) return [24n, 16n, 8n, 0n].map((s) => String((value >> s) & 255n)).join('.');
   const groups: string[] = [];
   for (let s = 112n; s >= 0n; s -= 16n) groups.push(((value >> s) & 0xffffn).toString(16));
-  return groups.join(':').replace(/(^|:)0(:0)+(:|$)/, '::');
+  // RFC 5952: the longest run (first if tied) of two or more zero groups becomes `::`.
+  let best = { start: -1, length: 1 };
+  for (let i = 0; i < 8; ) {
+    let j = i;
+    while (j < 8 && groups[j] === '0') j++;
+    if (j - i > best.length) best = { start: i, length: j - i };
+    i = j === i ? i + 1 : j;
+  }
+  if (best.start < 0) return groups.join(':');
+  return `${groups.slice(0, best.start).join(':')}::${groups.slice(best.start + best.length).join(':')}`;
 }
 
 /** Parses `a.b.c.d/n`; returns an error reason instead of throwing. */
 export function parseCidr(text: string): Cidr | string {
-  const m = /^([^/]+)\/(\d{1,3})$/.exec(text);
+  const m = /^([^/%]+)\/(\d{1,3})$/.exec(text);
   const family = m ? isIP(m[1] ?? '') : 0;
   if (!m || family === 0) return `${JSON.stringify(text)} is not a CIDR like 10.244.0.0/16`;
   const bits = family === 4 ? 32 : 128;

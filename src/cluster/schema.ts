@@ -36,7 +36,8 @@ const localPath = z.string().min(1).regex(/^[^\n\r\0]+$/, { error: 'must be a pa
 
 /** Go-style duration as kubeadm writes them: 87600h, 90m, 30d (d = 24h, for convenience). */
 export const DURATION = /^(\d+(d|h|m|s))+$/;
-const duration = z.string().regex(DURATION, {
+// The lookahead refuses zero durations (0h, 0d0h): certificates that are already expired.
+const duration = z.string().regex(new RegExp(`^(?=.*[1-9])${DURATION.source.slice(1)}`), {
   error: (i) => `${JSON.stringify(i.input)} is not a duration like 8760h or 365d`,
 });
 
@@ -63,13 +64,18 @@ const ssh = z.strictObject({
 export const OS_IDS = ['centos7', 'arch'] as const;
 export const ROLES = ['control-plane', 'worker'] as const;
 
+const hostName = label('host name');
+const hostAddress = z.union([z.literal('local'), address], {
+  error: (i) => `${JSON.stringify(i.input)} is not an IP address or host name`,
+});
+const roles = z.array(z.enum(ROLES)).min(1, { error: 'needs at least one role (control-plane, worker)' });
+const os = z.enum(OS_IDS, { error: (i) => `${JSON.stringify(i.input)} is not a supported OS (centos7, arch)` });
+
 const host = z.strictObject({
-  name: label('host name'),
-  address: z.union([z.literal('local'), address], {
-    error: (i) => `${JSON.stringify(i.input)} is not an IP address or host name`,
-  }),
-  roles: z.array(z.enum(ROLES)).min(1, { error: 'needs at least one role (control-plane, worker)' }),
-  os: z.enum(OS_IDS, { error: (i) => `${JSON.stringify(i.input)} is not a supported OS (centos7, arch)` }).optional(),
+  name: hostName,
+  address: hostAddress,
+  roles,
+  os: os.optional(),
   ssh: ssh.optional(),
 });
 
@@ -85,9 +91,25 @@ const sysctlKey = z.string().regex(/^[a-z0-9_]+([./][a-z0-9_-]+)+$/, {
 });
 const sysctlValue = z.union([
   z.number(),
-  z.string().regex(/^[A-Za-z0-9 ._:,/-]*$/, { error: 'sysctl values may hold letters, digits, spaces and ._:,/-' }),
+  z.string().regex(/^[A-Za-z0-9 ._:,/-]*$/, { error: (i) => `${JSON.stringify(i.input)} is not a sysctl value (letters, digits, spaces and ._:,/- only)` }),
   z.null(),
 ]);
+
+const kubernetesVersion = z.string().regex(/^\d+\.\d+\.\d+$/, { error: (i) => `${JSON.stringify(i.input)} is not a version like 1.30.6` });
+const loadBalancer = z.enum(['kube-vip', 'keepalived-haproxy', 'external']);
+
+/** The pieces the cross-field rules read, for salvaging them from a file that failed the schema. */
+export const fieldSchemas = {
+  version: kubernetesVersion,
+  podSubnet: cidr,
+  serviceSubnet: cidr,
+  endpointHost: address,
+  loadBalancer,
+  hostName,
+  hostAddress,
+  roles,
+  os,
+};
 
 export const clusterFileSchema = z.strictObject({
   apiVersion: z.literal('k8sprep.io/v1alpha1', { error: 'must be k8sprep.io/v1alpha1' }),
@@ -95,7 +117,7 @@ export const clusterFileSchema = z.strictObject({
   metadata: z.strictObject({ name: label('cluster name') }),
   spec: z.strictObject({
     kubernetes: z.strictObject({
-      version: z.string().regex(/^\d+\.\d+\.\d+$/, { error: (i) => `${JSON.stringify(i.input)} is not a version like 1.30.6` }),
+      version: kubernetesVersion,
       imageRepository: z
         .string()
         .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d{1,5})?(\/[a-z0-9]([-a-z0-9._]*[a-z0-9])?)*$/, {
@@ -112,7 +134,7 @@ export const clusterFileSchema = z.strictObject({
       .strictObject({
         host: address,
         port: port.default(6443),
-        loadBalancer: z.enum(['kube-vip', 'keepalived-haproxy', 'external']).default('kube-vip'),
+        loadBalancer: loadBalancer.default('kube-vip'),
       })
       .optional(),
     mirrors: z

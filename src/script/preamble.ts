@@ -13,7 +13,8 @@ export const PREAMBLE = String.raw`set -euo pipefail
 export LC_ALL=C
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 K8SPREP_RUN_ID=${'$'}{1:-manual-$(date -u +%Y%m%dT%H%M%SZ)}
-K8SPREP_BACKUP_DIR=/var/lib/k8sprep/backup/$K8SPREP_RUN_ID
+K8SPREP_BACKUP_ROOT=/var/lib/k8sprep/backup
+K8SPREP_BACKUP_DIR=$K8SPREP_BACKUP_ROOT/$K8SPREP_RUN_ID
 K8SPREP_STEP=
 
 k8sprep_mark() { printf '${MARKER_PREFIX} %s %s\n' "$1" "$2"; }
@@ -30,20 +31,23 @@ k8sprep_die() { echo "k8sprep: $*" >&2; exit 1; }
 k8sprep_backup() {
   local path=$1
   if [ -e "$path" ] && [ ! -e "$K8SPREP_BACKUP_DIR$path" ]; then
-    mkdir -p "$K8SPREP_BACKUP_DIR$(dirname "$path")"
-    chmod 700 /var/lib/k8sprep/backup
-    cp -a "$path" "$K8SPREP_BACKUP_DIR$path"
+    mkdir -p "$K8SPREP_BACKUP_DIR$(dirname "$path")" &&
+      chmod 700 "$K8SPREP_BACKUP_ROOT" &&
+      cp -a "$path" "$K8SPREP_BACKUP_DIR$path"
   fi
 }
-# k8sprep_write_file PATH MODE <content: backup, temp file beside the target, chmod, mv.
+# k8sprep_write_file PATH MODE <content: temp file beside the target, chmod, backup, mv;
+# leaves an identical file (same content and mode) alone and never leaves the temp file behind.
 k8sprep_write_file() {
   local path=$1 mode=$2 tmp
   mkdir -p "$(dirname "$path")"
   tmp=$(mktemp "$path.k8sprep.XXXXXX")
-  cat >"$tmp"
-  chmod "$mode" "$tmp"
-  k8sprep_backup "$path"
-  mv -f "$tmp" "$path"
+  if ! { cat >"$tmp" && chmod "$mode" "$tmp"; }; then rm -f "$tmp"; return 1; fi
+  if [ -f "$path" ] && [ ! -L "$path" ] && [ "$(stat -c %a "$path")" = "$mode" ] && cmp -s "$tmp" "$path"; then
+    rm -f "$tmp"
+    return 0
+  fi
+  if ! { k8sprep_backup "$path" && mv -f "$tmp" "$path"; }; then rm -f "$tmp"; return 1; fi
 }
 # k8sprep_file_matches PATH MODE <content: true when the file has exactly this content and mode.
 k8sprep_file_matches() {

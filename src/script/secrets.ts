@@ -20,10 +20,17 @@ export function redactSecrets(text: string): string {
   return text.replace(PLACEHOLDER, (_, name: string) => `<redacted:${name}>`);
 }
 
+/**
+ * A value with a line like a heredoc terminator would end the file body early and run the
+ * rest as commands; the terminator was chosen before the value was known, so refuse it.
+ */
+const TERMINATOR_LINE = /^K8SPREP_EOF/m;
+
 export function fillSecrets(text: string, values: ReadonlyMap<string, string>): string {
   return text.replace(PLACEHOLDER, (_, name: string) => {
     const value = values.get(name);
     if (value === undefined) throw new Error(`secret ${name} has no value`);
+    if (TERMINATOR_LINE.test(value) || value.includes(MARK)) throw new Error(`secret ${name} holds a line starting with K8SPREP_EOF or a control character k8sprep cannot place in a script`);
     return value;
   });
 }

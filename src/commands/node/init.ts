@@ -21,6 +21,9 @@ export default class NodeInit extends BaseCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(NodeInit);
+    if (!flags['prep-only'] && !flags.json) {
+      process.stderr.write('note: the kubeadm bootstrap phases (init, join, CNI) are not in this release yet; running host preparation only\n');
+    }
     const code = await runHostCommand(flags, nodeInitPhases({ prepOnly: flags['prep-only'] }));
     if (code !== 0) this.exit(code);
   }

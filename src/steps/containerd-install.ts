@@ -1,0 +1,11 @@
+import { osFamily } from '../os/index.js';
+import type { Step } from './types.js';
+
+/** containerd and runc: CentOS 7 from docker-ce's el7 repo (containerd.io), Arch from extra. */
+export const containerdInstallStep: Step = {
+  id: 'containerd-install',
+  title: 'Install containerd and runc',
+  appliesTo: () => true,
+  check: (ctx) => `${osFamily(ctx.os).packagesInstalled(osFamily(ctx.os).packages.containerd)} && command -v containerd >/dev/null && command -v runc >/dev/null`,
+  apply: (ctx) => osFamily(ctx.os).installPackages(osFamily(ctx.os).packages.containerd),
+};

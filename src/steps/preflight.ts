@@ -1,0 +1,41 @@
+/**
+ * preflight: read-only, first. Every local check runs and appends its problems (OS and
+ * version, CPUs/memory on control planes, ports, kernel/cgroup vs Kubernetes version); the
+ * check then prints the facts the cross-host checks compare and passes only without
+ * problems. "apply" changes nothing: it prints every problem and fails the host, so the
+ * operator sees all of them at once, before anything anywhere changed.
+ */
+import { FACTS_FUNCTION } from './preflight/facts.js';
+import { PROBLEM_HELPERS, kernelCheck, osCheck, portsCheck, resourcesCheck } from './preflight/local-checks.js';
+import type { Step, StepContext } from './types.js';
+
+function checks(ctx: StepContext): string[] {
+  return [
+    'k8sprep_preflight_os',
+    ...(ctx.host.isControlPlane ? ['k8sprep_preflight_resources'] : []),
+    'k8sprep_preflight_ports',
+    'k8sprep_preflight_kernel',
+    'k8sprep_preflight_facts',
+  ];
+}
+
+export const preflightStep: Step = {
+  id: 'preflight',
+  title: 'Check the host can run Kubernetes (changes nothing)',
+  appliesTo: () => true,
+  helpers: (ctx) =>
+    [
+      PROBLEM_HELPERS,
+      osCheck(ctx),
+      ...(ctx.host.isControlPlane ? [resourcesCheck()] : []),
+      portsCheck(ctx),
+      kernelCheck(ctx),
+      FACTS_FUNCTION,
+    ].join('\n'),
+  check: (ctx) => ['K8SPREP_PROBLEMS=()', ...checks(ctx), '[ "${#K8SPREP_PROBLEMS[@]}" -eq 0 ]'].join('\n'),
+  apply: () =>
+    [
+      "printf 'k8sprep: preflight: %s\\n' \"${K8SPREP_PROBLEMS[@]}\" >&2",
+      'k8sprep_die "preflight found ${#K8SPREP_PROBLEMS[@]} problem(s) on this host; nothing was changed"',
+    ].join('\n'),
+};

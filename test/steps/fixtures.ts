@@ -1,0 +1,95 @@
+/**
+ * Clusters and rendered scripts for the step tests: a cluster per (version, OS, options),
+ * one step rendered alone (its helpers and check/apply/verify trio), a host's whole phase.
+ */
+import { parseClusterText } from '../../src/cluster/load.js';
+import type { Cluster, OsId } from '../../src/cluster/types.js';
+import { stepContext } from '../../src/run/plan.js';
+import { PREAMBLE } from '../../src/script/preamble.js';
+import { renderHostScript } from '../../src/script/render.js';
+import { preflightPhase, prepPhase } from '../../src/steps/phases.js';
+import type { Phase, Step, StepContext } from '../../src/steps/types.js';
+
+/** The version matrix of issue 3: oldest supported, last pause 3.9, first v1beta4/pause 3.10, pause 3.10.1. */
+export const VERSIONS = ['1.28.15', '1.30.6', '1.31.2', '1.34.2'] as const;
+export const OSES: readonly OsId[] = ['centos7', 'arch'];
+
+export interface ClusterOptions {
+  version?: string;
+  /** Declared OS of every host; `null` leaves it undeclared (detected at run time). */
+  os?: OsId | null;
+  packages?: 'aliyun' | 'upstream';
+  firewall?: 'open-ports' | 'disable';
+  cni?: 'calico' | 'flannel' | 'none';
+  proxyMode?: 'ipvs' | 'iptables' | 'nftables';
+  imageRepository?: string;
+  registries?: Record<string, string[]>;
+}
+
+/** Two control planes (cp1, cp2), one worker (w1), one worker addressed by DNS name (w2). */
+export function cluster(o: ClusterOptions = {}): Cluster {
+  const os = o.os === null ? '' : `, os: ${o.os ?? 'centos7'}`;
+  const k8s = [
+    `version: "${o.version ?? '1.30.6'}"`,
+    ...(o.cni ? [`cni: ${o.cni}`] : []),
+    ...(o.proxyMode ? [`proxyMode: ${o.proxyMode}`] : []),
+    ...(o.imageRepository ? [`imageRepository: ${o.imageRepository}`] : []),
+  ];
+  const registries = Object.entries(o.registries ?? {}).map(([r, m]) => `      ${r}: [${m.join(', ')}]`);
+  const text = `apiVersion: k8sprep.io/v1alpha1
+kind: Cluster
+metadata: {name: steps}
+spec:
+  kubernetes: {${k8s.join(', ')}}
+  controlPlaneEndpoint: {host: 192.168.77.100}
+  mirrors:
+    packages: ${o.packages ?? 'aliyun'}
+    registries:${registries.length ? `\n${registries.join('\n')}` : ' {}'}
+  firewall: ${o.firewall ?? 'open-ports'}
+  hosts:
+    - {name: cp1, address: 192.168.77.11, roles: [control-plane]${os}}
+    - {name: cp2, address: 192.168.77.12, roles: [control-plane]${os}}
+    - {name: w1, address: 192.168.77.21, roles: [worker]${os}}
+    - {name: w2, address: w2.nodes.example, roles: [worker]${os}}
+`;
+  return parseClusterText(text, 'steps.yaml');
+}
+
+export function ctxFor(c: Cluster, hostName: string, os: OsId = c.hosts[0]?.os ?? 'centos7'): StepContext {
+  const host = c.hosts.find((h) => h.name === hostName);
+  if (!host) throw new Error(`no host ${hostName}`);
+  return stepContext(c, host, os);
+}
+
+export function phaseOf(stepId: string): Phase {
+  const phase = [preflightPhase, prepPhase].find((p) => p.steps.some((s) => s.id === stepId));
+  if (!phase) throw new Error(`no step ${stepId}`);
+  return phase;
+}
+
+export function stepById(id: string): Step {
+  const step = phaseOf(id).steps.find((s) => s.id === id);
+  if (!step) throw new Error(`no step ${id}`);
+  return step;
+}
+
+/** The step rendered alone (after the preamble, before main); '' when it does not apply. */
+export function stepText(c: Cluster, hostName: string, stepId: string, os?: OsId): string {
+  const ctx = ctxFor(c, hostName, os);
+  const { text, steps } = renderHostScript(ctx, phaseOf(stepId), { only: new Set([stepId]) });
+  if (steps.length === 0) return '';
+  return text.slice(text.indexOf(PREAMBLE) + PREAMBLE.length, text.indexOf('k8sprep_main() {'));
+}
+
+/** The whole script of a phase for a host. */
+export function phaseScript(c: Cluster, hostName: string, phase: Phase, os?: OsId): string {
+  return renderHostScript(ctxFor(c, hostName, os), phase, {}).text;
+}
+
+/** Body of the bash function `name` in `text` (from `name() {` to the closing `}` line). */
+export function functionBody(text: string, name: string): string {
+  const start = text.indexOf(`${name}() {\n`);
+  if (start < 0) throw new Error(`no function ${name}`);
+  const end = text.indexOf('\n}\n', start);
+  return text.slice(start + name.length + 5, end);
+}
