@@ -13,7 +13,7 @@ import type { HostFacts, Phase } from '../steps/types.js';
 import type { Transport } from '../transport/types.js';
 import { detectOs } from './detect-os.js';
 import { HostLog } from './log.js';
-import { parseFact, parseMarker } from './markers.js';
+import { parseFact, parseMarker, receivedKey } from './markers.js';
 import { type HostPlan, planHost } from './plan.js';
 import { countSteps, type HostReport, type StepReport, type StepStatus } from './report.js';
 
@@ -133,7 +133,10 @@ export class HostRun extends EventEmitter {
         return;
       }
       const fact = parseFact(line);
-      if (fact) facts.set(fact.key, fact.value);
+      if (fact) {
+        facts.set(fact.key, fact.value);
+        facts.set(receivedKey(fact.key), String(Date.now() / 1000));
+      }
       const marker = parseMarker(line);
       const step = marker && this.report.steps.find((s) => s.id === marker.step && s.phase === script.phase.id);
       if (!marker || !step) return;

@@ -16,6 +16,15 @@ export function parseMarker(line: string): Marker | undefined {
 
 const FACT = new RegExp(`^${FACT_PREFIX} ([A-Za-z0-9_.-]+) ?(.*)$`);
 
+/**
+ * The runner records when each fact line arrived, as fact `<KEY>_received` (epoch seconds
+ * on this machine): hosts run at different moments (--concurrency batches, slow bastions),
+ * so a host's clock can only be compared through its offset from one reference clock.
+ */
+export function receivedKey(key: string): string {
+  return `${key}_received`;
+}
+
 /** A `k8sprep_fact KEY VALUE` line, or undefined. */
 export function parseFact(line: string): { key: string; value: string } | undefined {
   const m = FACT.exec(line);

@@ -1,6 +1,7 @@
 /**
  * The executor over real bash (the local transport): stages and cross-host checks,
- * marker parsing, failure isolation, logs with secrets scrubbed, the summary.
+ * marker parsing, failure isolation, logs with secrets scrubbed, the summary, and the
+ * receive times the runner records for facts (clock skew across hosts run at different moments).
  */
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import { executeHosts, splitStages } from '../../src/run/executor.js';
 import { formatSummary, summaryJson } from '../../src/run/summary.js';
 import { shq } from '../../src/script/quote.js';
 import { writeFile } from '../../src/script/files.js';
+import { preflightCrossHostCheck } from '../../src/steps/preflight/cross-host.js';
 import type { Phase, Step } from '../../src/steps/types.js';
 import { LocalTransport } from '../../src/transport/local.js';
 
@@ -127,4 +129,56 @@ test('a cross-host check sees every host\'s facts and fails only the hosts it na
   expect(reports[2]?.steps.find((s) => s.id === 'one')?.status).toBe('not-run');
   await expect(stat(join(dir, 'a3', 'one'))).rejects.toThrow();
   await expect(stat(join(dir, 'a1', 'one'))).resolves.toBeTruthy();
+});
+
+test("clocks are compared as offsets from when the runner received them: hosts read minutes apart agree, a host 60 s off does not", async () => {
+  // concurrency 1 over a slow link: each host's preflight runs 100 s after the previous one's.
+  // The runner's clock (Date.now) is moved on by that much before each host runs, and each
+  // host prints its clock as it would then read: in sync, except k3's, which is 60 s fast.
+  const c = cluster(['k1', 'k2', 'k3']);
+  const ranAfter: Record<string, number> = { k1: 0, k2: 100, k3: 200 };
+  const fast: Record<string, number> = { k1: 0, k2: 0, k3: 60 };
+  const clockStep: Step = {
+    id: 'clock',
+    title: 'print the clock',
+    appliesTo: () => true,
+    check: (ctx) => `k8sprep_fact clock "$(( $(date +%s) + ${(ranAfter[ctx.host.name] ?? 0) + (fast[ctx.host.name] ?? 0)} ))"`,
+    apply: () => 'false',
+  };
+  const realNow = Date.now;
+  let shiftSeconds = 0;
+  Date.now = () => realNow.call(Date) + shiftSeconds * 1000;
+  try {
+    const reports = await executeHosts({
+      cluster: c,
+      hosts: c.hosts,
+      phases: [{ id: 'preflight', title: 'preflight', steps: [clockStep], crossHostCheck: preflightCrossHostCheck }],
+      selection: {},
+      runId: 'test-run',
+      logDir: join(dir, 'logs'),
+      secrets: new Map(),
+      concurrency: 1,
+      display: 'silent',
+      transportFor: (host) => {
+        const local = new LocalTransport(host);
+        return {
+          hostName: local.hostName,
+          connect: () => local.connect(),
+          close: () => local.close(),
+          runScript: (script, args, handlers) => {
+            shiftSeconds = ranAfter[host.name] ?? 0;
+            return local.runScript(script, args, handlers);
+          },
+        };
+      },
+    });
+    expect(reports.map((r) => [r.host, r.status])).toEqual([
+      ['k1', 'ok'],
+      ['k2', 'ok'],
+      ['k3', 'failed'],
+    ]);
+    expect(reports[2]?.error).toMatch(/^preflight: clock is (59|60|61) s ahead of k[12]'s; certificates and etcd need the hosts' clocks within 30 s/);
+  } finally {
+    Date.now = realNow;
+  }
 });

@@ -17,6 +17,8 @@ function host(name: string, extra: Record<string, string> = {}): [string, HostFa
         machine_id: `${name}${'0'.repeat(32 - name.length)}`,
         macs: `eth0=52:54:00:00:00:${name.length}${n}`,
         clock: String(T),
+        // The runner received every clock at the same moment T unless a test says otherwise.
+        clock_received: String(T),
         ...extra,
       }),
     ),
@@ -81,7 +83,12 @@ test('with two hosts 30 s apart, the later one is named (the reference is the ea
   expect(problems.get('cp1')?.[0]).toMatch(/^clock is 31 s ahead of w1's/);
 });
 
-test("when the runner records when it read each clock, skew is measured against the runner's clock", () => {
+test('a clock without the time the runner received it is not compared (nothing to measure it against)', () => {
+  const problems = check(host('cp1'), host('w1', { clock: String(T + 500), clock_received: '' }), host('w2', { clock: 'soon' }));
+  expect(problems).toEqual(new Map());
+});
+
+test("skew is measured against the runner's clock: each host's clock minus when its line arrived", () => {
   // w1 ran 60 s later (a slow connection) but its clock agrees: no problem.
   const late = check(host('cp1', { clock_received: String(T) }), host('w1', { clock: String(T + 60), clock_received: String(T + 60) }));
   expect(late).toEqual(new Map());

@@ -76,19 +76,28 @@ function checkHostnames(facts: ReadonlyMap<string, HostFacts>, problems: Problem
   }
 }
 
+/** A number from a fact, or undefined when absent or not a number. */
+function numberFact(f: HostFacts, key: string): number | undefined {
+  const raw = f.get(key);
+  const n = raw === undefined || raw.trim() === '' ? NaN : Number(raw);
+  return Number.isFinite(n) ? n : undefined;
+}
+
 /**
- * The clocks that agree: the largest set of hosts whose clocks all lie within 30 s of each
- * other (earliest such window on a tie, so of two hosts 40 s apart the later one is named).
- * Every other host differs by 30 s or more from at least one host in that set; it is named
- * with the farthest one.
+ * Each host's clock as an offset from the runner's: its `date +%s` minus when the runner
+ * received that line. Hosts are read at different moments (batches of --concurrency, slow
+ * bastions), so raw clocks would differ by how long the run took, not by how far the clocks
+ * are apart. The clocks that agree: the largest set of hosts whose offsets all lie within
+ * 30 s of each other (earliest such window on a tie, so of two hosts 40 s apart the later
+ * one is named). Every other host differs by 30 s or more from at least one host in that
+ * set; it is named with the farthest one.
  */
 function checkClocks(facts: ReadonlyMap<string, HostFacts>, problems: Problems): void {
   const offsets: { host: string; offset: number }[] = [];
   for (const [host, f] of facts) {
-    const clock = Number(f.get(FACT.clock));
-    if (f.get(FACT.clock) === undefined || !Number.isFinite(clock)) continue;
-    const received = Number(f.get(FACT.clockReceived));
-    offsets.push({ host, offset: f.has(FACT.clockReceived) && Number.isFinite(received) ? clock - received : clock });
+    const clock = numberFact(f, FACT.clock);
+    const received = numberFact(f, FACT.clockReceived);
+    if (clock !== undefined && received !== undefined) offsets.push({ host, offset: clock - received });
   }
   offsets.sort((a, b) => a.offset - b.offset);
   let best = { from: 0, to: 0 };

@@ -12,8 +12,9 @@ export const FACT = {
   /** `date +%s` on the host. */
   clock: 'clock',
   /**
-   * The runner's own epoch seconds when it read the `clock` line, if the runner records it;
-   * then skew is measured against one reference clock, not against when each host ran.
+   * The runner's own epoch seconds when it received the `clock` line (src/run/markers.ts
+   * `receivedKey`: the runner records one for every fact), so skew is measured against one
+   * reference clock, not against when each host happened to run.
    */
   clockReceived: 'clock_received',
 } as const;
