@@ -8,7 +8,8 @@
  * checked against the release-1.32 constants.go (pause 3.10, CoreDNS v1.11.3, etcd 3.5.24-0
  * for late 1.32 patches). etcd and CoreDNS move within a minor (backported bumps), so each
  * minor lists the patch releases where they changed; a patch newer than the table uses the
- * minor's last row. On hosts the images step asks the installed kubeadm itself.
+ * minor's last row, and `imageTableNote` says so (no tag is invented). On hosts the images
+ * step asks the installed kubeadm itself.
  */
 import type { KubernetesVersion } from './types.js';
 
@@ -55,6 +56,26 @@ const BY_MINOR: Record<number, readonly (ImageVersions & { fromPatch: number })[
   ],
   35: [{ fromPatch: 0, coredns: 'v1.13.1', etcd: '3.6.6-0', pause: '3.10.1' }],
 };
+
+/**
+ * Per minor, the newest patch release the table was checked against (a later patch may have
+ * moved etcd or CoreDNS; the table cannot know).
+ */
+const CHECKED_THROUGH: Record<number, number> = { 28: 15, 29: 15, 30: 14, 31: 14, 32: 10, 33: 6, 34: 2, 35: 0 };
+
+/**
+ * For a patch newer than the table was checked against: a note that the tags shown are the
+ * last known ones and may be stale, and where the real list comes from. Undefined otherwise.
+ */
+export function imageTableNote(v: KubernetesVersion): string | undefined {
+  const through = v.major === 1 ? CHECKED_THROUGH[v.minor] : undefined;
+  if (through === undefined || v.patch <= through) return undefined;
+  const known = `${v.major}.${v.minor}.${through}`;
+  return (
+    `k8sprep's image table knows Kubernetes ${v.minorString} up to ${known}: the CoreDNS, etcd and pause tags shown for ${v.full} are ${known}'s ` +
+    `and may be out of date. Hosts pull what the installed kubeadm itself lists (kubeadm config images list --kubernetes-version ${v.full}).`
+  );
+}
 
 /** kubeadm's default registry; only there does CoreDNS live one level deeper (coredns/coredns). */
 export const KUBEADM_DEFAULT_REPOSITORY = 'registry.k8s.io';

@@ -3,7 +3,7 @@
  * command's output (no host contacted), and what the images step pulls per role.
  */
 import { join } from 'node:path';
-import { imageVersions, kubeadmImages, pauseImage } from '../../src/cluster/images.js';
+import { imageTableNote, imageVersions, kubeadmImages, pauseImage } from '../../src/cluster/images.js';
 import { parseVersion } from '../../src/cluster/versions.js';
 import { assertBuilt, EXAMPLES, runCli, tempDir } from '../helpers/cli.js';
 import { cluster, functionBody, stepText, VERSIONS } from './fixtures.js';
@@ -37,6 +37,15 @@ describe('image versions per release (kubeadm constants.go at the release tags)'
     expect([28, 29, 30].map((m) => pauseOf(`1.${m}.0`))).toEqual(Array(3).fill('r.example/k/pause:3.9'));
     expect([31, 32, 33].map((m) => pauseOf(`1.${m}.0`))).toEqual(Array(3).fill('r.example/k/pause:3.10'));
     expect([34, 35].map((m) => pauseOf(`1.${m}.0`))).toEqual(Array(2).fill('r.example/k/pause:3.10.1'));
+  });
+
+  test('a patch newer than the table gets a note naming the last known patch; known patches none', () => {
+    expect(imageTableNote(parseVersion('1.34.3'))).toBe(
+      "k8sprep's image table knows Kubernetes 1.34 up to 1.34.2: the CoreDNS, etcd and pause tags shown for 1.34.3 are 1.34.2's and may be out of date. " +
+        'Hosts pull what the installed kubeadm itself lists (kubeadm config images list --kubernetes-version 1.34.3).',
+    );
+    expect(imageTableNote(parseVersion('1.28.99'))).toMatch(/^k8sprep's image table knows Kubernetes 1.28 up to 1.28.15:/);
+    for (const v of ['1.28.15', '1.30.0', '1.31.14', '1.32.10', '1.33.6', '1.34.2', '1.35.0']) expect([v, imageTableNote(parseVersion(v))]).toEqual([v, undefined]);
   });
 
   test('unknown minors are an error, not a guess', () => {
@@ -91,6 +100,19 @@ describe('k8sprep images list', () => {
       const images = JSON.parse(r.stdout) as { component: string; image: string }[];
       expect(images.map((i) => i.component)).toEqual(['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy', 'coredns', 'pause', 'etcd']);
       expect(images[6]?.image).toBe('registry.aliyuncs.com/google_containers/etcd:3.6.5-0');
+    } finally {
+      dir.remove();
+    }
+  });
+
+  test('a patch newer than the table: the last known tags on stdout, a note on stderr saying so', async () => {
+    const dir = tempDir();
+    try {
+      const r = await runCli(['images', 'list', '--host', '192.168.56.11', '--os', 'arch', '--version', '1.34.7'], { cwd: dir.path });
+      expect(r.code).toBe(0);
+      expect(r.stdout.split('\n').filter((l) => l.includes('etcd'))).toEqual(['registry.aliyuncs.com/google_containers/etcd:3.6.5-0']);
+      expect(r.stderr).toBe(`k8sprep: note: ${imageTableNote(parseVersion('1.34.7')) ?? ''}\n`);
+      expect(r.stderr).toContain('Hosts pull what the installed kubeadm itself lists');
     } finally {
       dir.remove();
     }
