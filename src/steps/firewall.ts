@@ -1,20 +1,30 @@
 /**
- * firewalld: open what Kubernetes needs for the host's roles and the CNI (DESIGN §4), and
- * trust the pod and service networks so forwarded pod traffic is not rejected; or, with
- * `firewall: disable`, stop and disable firewalld. A host without firewalld running has
+ * firewalld: open what Kubernetes needs for the host's roles and the CNI (DESIGN §4; calico's
+ * IP-in-IP as a rich rule), and trust the pod and service networks so forwarded pod traffic
+ * is not rejected; or, with `firewall: disable`, stop and disable firewalld. A host without firewalld running has
  * nothing to open. Before packages: nothing below needs the network opened, but a
  * half-prepared host should already be reachable by its peers.
  */
 import type { StepContext, Step } from './types.js';
-import { shqAll } from '../script/quote.js';
+import { shq, shqAll } from '../script/quote.js';
 
 export function firewallPorts(ctx: StepContext): string[] {
   const ports = new Set<string>(['10250/tcp', '10256/tcp', '30000-32767/tcp']);
   if (ctx.host.isControlPlane) for (const p of ['6443/tcp', '2379-2380/tcp', '10257/tcp', '10259/tcp']) ports.add(p);
   const cni = ctx.cluster.kubernetes.cni;
-  if (cni === 'calico') for (const p of ['179/tcp', '4789/udp']) ports.add(p);
+  // calico: BGP, VXLAN, and Typha (the datastore fan-out its manifests enable on larger clusters).
+  if (cni === 'calico') for (const p of ['179/tcp', '4789/udp', '5473/tcp']) ports.add(p);
   if (cni === 'flannel') ports.add('8472/udp');
   return [...ports];
+}
+
+/**
+ * Rich rules for traffic that has no port: calico's default manifest encapsulates pod traffic
+ * in IP-in-IP, IP protocol 4. By number, not name: /etc/protocols calls 4 `ipencap`, and the
+ * name `ipip` there is protocol 94, which calico does not use.
+ */
+export function firewallRichRules(ctx: StepContext): string[] {
+  return ctx.cluster.kubernetes.cni === 'calico' ? ['rule protocol value="4" accept'] : [];
 }
 
 function trustedSources(ctx: StepContext): string[] {
@@ -38,7 +48,11 @@ function openCheck(ctx: StepContext): string {
     `  k8sprep_has_all "$(firewall-cmd --permanent --list-ports)" ${ports} &&`,
     `  k8sprep_has_all "$(firewall-cmd --list-ports)" ${ports} &&`,
     `  k8sprep_has_all "$(firewall-cmd --permanent --zone=trusted --list-sources)" ${sources} &&`,
-    `  k8sprep_has_all "$(firewall-cmd --zone=trusted --list-sources)" ${sources}`,
+    `  k8sprep_has_all "$(firewall-cmd --zone=trusted --list-sources)" ${sources}${firewallRichRules(ctx).length ? ' &&' : ''}`,
+    ...firewallRichRules(ctx).map((rule, i, all) => {
+      const and = i < all.length - 1 ? ' &&' : '';
+      return `  firewall-cmd --permanent --query-rich-rule=${shq(rule)} >/dev/null && firewall-cmd --query-rich-rule=${shq(rule)} >/dev/null${and}`;
+    }),
     '}',
   ].join('\n');
 }
@@ -52,6 +66,7 @@ function openApply(ctx: StepContext): string {
     `for item in ${shqAll(trustedSources(ctx))}; do`,
     '  firewall-cmd --permanent --zone=trusted --add-source="$item" >/dev/null',
     'done',
+    ...firewallRichRules(ctx).map((rule) => `firewall-cmd --permanent --add-rich-rule=${shq(rule)} >/dev/null`),
     'firewall-cmd --reload >/dev/null',
   ].join('\n');
 }

@@ -143,6 +143,20 @@ test('stand-ins keep state: rpm, yum install, systemctl, sysctl, swap, modules',
 
   r = await ssh(cp1, 'root', 'getenforce; setenforce 0; getenforce; firewall-cmd --state; firewall-cmd --permanent --add-port=6443/tcp; firewall-cmd --list-ports; firewall-cmd --reload; firewall-cmd --list-ports');
   expect(r.stdout).toBe('Enforcing\nPermissive\nrunning\nsuccess\n\nsuccess\n6443/tcp\n');
+
+  // Rich rules: kept per layer like ports; a protocol must be a number or an /etc/protocols name.
+  const ipip = `'rule protocol value="4" accept'`;
+  r = await ssh(
+    cp1,
+    'root',
+    `firewall-cmd --permanent --add-rich-rule=${ipip}; firewall-cmd --query-rich-rule=${ipip}; echo "rc=$?"; firewall-cmd --reload; ` +
+      `firewall-cmd --query-rich-rule=${ipip}; firewall-cmd --list-rich-rules; firewall-cmd --permanent --add-rich-rule='rule protocol value="ipencap" accept'; ` +
+      `firewall-cmd --permanent --add-rich-rule='rule protocol value="no-such" accept'; echo "rc=$?"; firewall-cmd --permanent --list-rich-rules`,
+  );
+  expect(r.stdout).toBe(
+    ['success', 'no', 'rc=1', 'success', 'yes', 'rule protocol value="4" accept', 'success', 'rc=103', 'rule protocol value="4" accept', 'rule protocol value="ipencap" accept', ''].join('\n'),
+  );
+  expect(r.stderr).toContain('Error: INVALID_PROTOCOL: no-such');
 });
 
 test('calls are recorded', async () => {

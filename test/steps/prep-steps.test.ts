@@ -65,7 +65,7 @@ describe('selinux', () => {
 
 describe('firewall', () => {
   const ports = (text: string) => /for item in ([^;]+); do\n {2}firewall-cmd --permanent --add-port/.exec(apply(text, 'firewall'))?.[1]?.split(' ');
-  test('control plane, calico: kubeadm ports, kube-proxy health, NodePorts, BGP and VXLAN', () => {
+  test('control plane, calico: kubeadm ports, kube-proxy health, NodePorts, BGP, VXLAN and Typha', () => {
     expect(ports(stepText(cluster(), 'cp1', 'firewall'))).toEqual([
       '10250/tcp',
       '10256/tcp',
@@ -76,14 +76,28 @@ describe('firewall', () => {
       '10259/tcp',
       '179/tcp',
       '4789/udp',
+      '5473/tcp',
     ]);
   });
-  test('worker, flannel: kubelet, kube-proxy, NodePorts and flannel VXLAN only', () => {
-    expect(ports(stepText(cluster({ cni: 'flannel' }), 'w1', 'firewall'))).toEqual(['10250/tcp', '10256/tcp', '30000-32767/tcp', '8472/udp']);
+  test("calico: IP-in-IP is IP protocol 4 (/etc/protocols' ipencap; its ipip is 94), accepted by a rich rule, checked in both layers", () => {
+    const text = stepText(cluster(), 'w1', 'firewall');
+    expect(apply(text, 'firewall')).toContain(
+      `firewall-cmd --permanent --add-rich-rule='rule protocol value="4" accept' >/dev/null\nfirewall-cmd --reload >/dev/null`,
+    );
+    expect(check(text, 'firewall').split('\n').at(-1)).toBe(
+      `  firewall-cmd --permanent --query-rich-rule='rule protocol value="4" accept' >/dev/null && firewall-cmd --query-rich-rule='rule protocol value="4" accept' >/dev/null`,
+    );
+    expect(text).not.toMatch(/ipip/);
+  });
+  test('worker, flannel: kubelet, kube-proxy, NodePorts and flannel VXLAN only; no rich rule', () => {
+    const text = stepText(cluster({ cni: 'flannel' }), 'w1', 'firewall');
+    expect(ports(text)).toEqual(['10250/tcp', '10256/tcp', '30000-32767/tcp', '8472/udp']);
+    expect(text).not.toContain('rich-rule');
   });
   test('pod and service networks trusted (forwarded pod traffic), permanent and reloaded; nothing when firewalld is not running', () => {
     const text = stepText(cluster(), 'w1', 'firewall');
-    expect(apply(text, 'firewall')).toContain('for item in 10.244.0.0/16 10.96.0.0/12; do\n  firewall-cmd --permanent --zone=trusted --add-source="$item" >/dev/null\ndone\nfirewall-cmd --reload >/dev/null');
+    expect(apply(text, 'firewall')).toContain('for item in 10.244.0.0/16 10.96.0.0/12; do\n  firewall-cmd --permanent --zone=trusted --add-source="$item" >/dev/null\ndone\n');
+    expect(apply(text, 'firewall').trim().split('\n').at(-1)).toBe('firewall-cmd --reload >/dev/null');
     expect(check(text, 'firewall')).toMatch(/^! systemctl is-active --quiet firewalld \|\| \{\n {2}k8sprep_has_all "\$\(firewall-cmd --permanent --list-ports\)" 10250\/tcp/);
     expect(check(text, 'firewall')).toContain('k8sprep_has_all "$(firewall-cmd --zone=trusted --list-sources)" 10.244.0.0/16 10.96.0.0/12');
   });
