@@ -80,7 +80,7 @@ export function deriveCluster(file: ClusterFile, sourceFile: string | undefined)
     apiEndpoint: endpoint
       ? { host: endpoint.host, port: endpoint.port }
       : { host: firstControlPlane.address, port: 6443 },
-    mirrors: { packages: spec.mirrors.packages, registries: spec.mirrors.registries },
+    mirrors: { packages: spec.mirrors.packages, registries: spec.mirrors.registries, binaries: spec.mirrors.binaries.replace(/\/+$/, '') },
     firewall: spec.firewall,
     sysctl: spec.sysctl,
     certificates: {

@@ -86,6 +86,9 @@ const mirrorUrl = z.string().regex(/^https?:\/\/[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-
   error: (i) => `${JSON.stringify(i.input)} is not an http(s) mirror URL`,
 });
 
+/** Where Kubernetes publishes its release binaries (and the layout a binary mirror must copy). */
+export const DEFAULT_BINARY_MIRROR = 'https://dl.k8s.io';
+
 const sysctlKey = z.string().regex(/^[a-z0-9_]+([./][a-z0-9_-]+)+$/, {
   error: (i) => `${JSON.stringify(i.input)} is not a sysctl key`,
 });
@@ -141,8 +144,14 @@ export const clusterFileSchema = z.strictObject({
       .strictObject({
         packages: z.enum(['aliyun', 'upstream']).default('aliyun'),
         registries: z.record(registryHost, z.array(mirrorUrl).min(1)).default({}),
+        binaries: mirrorUrl
+          .describe(
+            'Base URL of the Kubernetes release binaries, laid out like https://dl.k8s.io (<base>/release/v<version>/bin/linux/<arch>/kubeadm and .sha256); ' +
+              'used on Arch when its repository has another Kubernetes version. In China: https://files.m.daocloud.io/dl.k8s.io',
+          )
+          .default(DEFAULT_BINARY_MIRROR),
       })
-      .default({ packages: 'aliyun', registries: {} }),
+      .default({ packages: 'aliyun', registries: {}, binaries: DEFAULT_BINARY_MIRROR }),
     firewall: z.enum(['open-ports', 'disable']).default('open-ports'),
     sysctl: z.record(sysctlKey, sysctlValue).default({}),
     certificates: z

@@ -73,6 +73,8 @@ export interface Cluster {
     packages: 'aliyun' | 'upstream';
     /** upstream registry -> mirror URLs, for containerd hosts.toml */
     registries: Record<string, string[]>;
+    /** Base URL laid out like https://dl.k8s.io (no trailing slash), for the release binaries. */
+    binaries: string;
   };
   firewall: 'open-ports' | 'disable';
   /** The cluster file's overrides; null removes a built-in key. */

@@ -8,6 +8,12 @@ export interface KubernetesInstall {
   installed(cluster: Cluster): string;
   /** Installs them; fails the step with a message naming both versions when it cannot. */
   install(cluster: Cluster): string;
+  /**
+   * Read-only, for preflight (a function body, helpers above available): reports with
+   * `k8sprep_problem` what would make `install` fail, so the host is refused before anything
+   * on it changes; may print facts. Absent when nothing can be known in advance.
+   */
+  preflight?(cluster: Cluster): string;
 }
 
 /** What differs between distro families, as data and shell fragments. */

@@ -1,13 +1,23 @@
 /**
  * preflight: read-only, first. Every local check runs and appends its problems (OS and
- * version, CPUs/memory on control planes, ports, kernel/cgroup vs Kubernetes version); the
- * check then prints the facts the cross-host checks compare and passes only without
- * problems. "apply" changes nothing: it prints every problem and fails the host, so the
- * operator sees all of them at once, before anything anywhere changed.
+ * version, CPUs/memory on control planes, ports, kernel/cgroup vs Kubernetes version, an
+ * API server already running an older version, whether the OS can install the cluster's
+ * Kubernetes version); the check then prints the facts the cross-host checks compare and
+ * passes only without problems. "apply" changes nothing: it prints every problem and fails
+ * the host, so the operator sees all of them at once, before anything anywhere changed.
  */
+import { osFamily } from '../os/index.js';
 import { FACTS_FUNCTION } from './preflight/facts.js';
 import { PROBLEM_HELPERS, kernelCheck, osCheck, portsCheck, resourcesCheck } from './preflight/local-checks.js';
+import { apiServerVersionCheck } from './preflight/version-skew.js';
 import type { Step, StepContext } from './types.js';
+
+/** The OS's read-only check that the cluster's Kubernetes version can be installed, if it has one. */
+function kubernetesSourceCheck(ctx: StepContext): string | undefined {
+  const install = osFamily(ctx.os).kubernetes;
+  if (!install.preflight) return undefined;
+  return [install.helpers(ctx.cluster), 'k8sprep_preflight_kubernetes_source() {', install.preflight(ctx.cluster), '}'].filter(Boolean).join('\n');
+}
 
 function checks(ctx: StepContext): string[] {
   return [
@@ -15,6 +25,8 @@ function checks(ctx: StepContext): string[] {
     ...(ctx.host.isControlPlane ? ['k8sprep_preflight_resources'] : []),
     'k8sprep_preflight_ports',
     'k8sprep_preflight_kernel',
+    'k8sprep_preflight_apiserver_version',
+    ...(kubernetesSourceCheck(ctx) ? ['k8sprep_preflight_kubernetes_source'] : []),
     'k8sprep_preflight_facts',
   ];
 }
@@ -30,8 +42,12 @@ export const preflightStep: Step = {
       ...(ctx.host.isControlPlane ? [resourcesCheck()] : []),
       portsCheck(ctx),
       kernelCheck(ctx),
+      apiServerVersionCheck(ctx),
+      kubernetesSourceCheck(ctx) ?? '',
       FACTS_FUNCTION,
-    ].join('\n'),
+    ]
+      .filter(Boolean)
+      .join('\n'),
   check: (ctx) => ['K8SPREP_PROBLEMS=()', ...checks(ctx), '[ "${#K8SPREP_PROBLEMS[@]}" -eq 0 ]'].join('\n'),
   apply: () =>
     [

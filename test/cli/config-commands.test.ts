@@ -94,6 +94,17 @@ describe('config schema', () => {
     expect(props.name?.pattern).toBe('^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$');
   });
 
+  test('spec.mirrors.binaries: an http(s) URL, default https://dl.k8s.io, described with its layout and the China mirror', () => {
+    const spec = (schema.properties as Record<string, Schema>).spec as Schema;
+    const mirrors = (spec.properties as Record<string, Schema>).mirrors as Schema;
+    const binaries = (mirrors.properties as Record<string, Schema>).binaries as Schema;
+    expect(binaries).toMatchObject({ type: 'string', default: 'https://dl.k8s.io' });
+    expect(new RegExp(binaries.pattern as string).test('https://files.m.daocloud.io/dl.k8s.io')).toBe(true);
+    expect(new RegExp(binaries.pattern as string).test('ftp://dl.k8s.io')).toBe(false);
+    expect(binaries.description).toContain('https://files.m.daocloud.io/dl.k8s.io');
+    expect(mirrors.default).toEqual({ packages: 'aliyun', registries: {}, binaries: 'https://dl.k8s.io' });
+  });
+
   test('every object with fixed keys refuses unknown ones (additionalProperties: false)', () => {
     const found = objects(schema);
     expect(found.length).toBeGreaterThan(8);

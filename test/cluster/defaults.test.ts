@@ -35,7 +35,7 @@ test('a minimal file gets every default', () => {
     proxyMode: 'ipvs',
     cni: 'calico',
   });
-  expect(c.mirrors).toEqual({ packages: 'aliyun', registries: {} });
+  expect(c.mirrors).toEqual({ packages: 'aliyun', registries: {}, binaries: 'https://dl.k8s.io' });
   expect(c.firewall).toBe('open-ports');
   expect(c.sysctl).toEqual({});
   expect(c.certificates).toEqual({ keyAlgorithm: 'rsa-2048', keyBits: 2048, caValidityHours: 87600, certValidityHours: 8760 });

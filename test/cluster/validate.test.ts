@@ -96,6 +96,15 @@ test('bad record keys are reported at the key with the value', () => {
   ]);
 });
 
+test('mirrors.binaries: an http(s) URL base, trailing slash dropped; anything else is reported at the value', () => {
+  const file = (url: string) => `${HEAD}  kubernetes: {version: "1.30.6"}\n  mirrors: {binaries: ${url}}\n  hosts:\n    - {name: a, address: 10.1.0.1, roles: [control-plane]}\n`;
+  expect(parseClusterText(file('https://files.m.daocloud.io/dl.k8s.io/'), 'c.yaml').mirrors.binaries).toBe('https://files.m.daocloud.io/dl.k8s.io');
+  expect(parseClusterText(file('http://127.0.0.1:8080/k8s'), 'c.yaml').mirrors.binaries).toBe('http://127.0.0.1:8080/k8s');
+  expect(problems(file('ftp://dl.k8s.io'))).toEqual(['c.yaml:6:23: spec.mirrors.binaries: "ftp://dl.k8s.io" is not an http(s) mirror URL']);
+  expect(problems(file('"https://dl.k8s.io/$(reboot)"'))).toEqual(['c.yaml:6:23: spec.mirrors.binaries: "https://dl.k8s.io/$(reboot)" is not an http(s) mirror URL']);
+  expect(problems(file('{url: https://dl.k8s.io}'))).toEqual(['c.yaml:6:23: spec.mirrors.binaries: expected string, received object']);
+});
+
 test('missing required fields point at the parent', () => {
   expect(problems(`${HEAD}  hosts:\n    - {name: a, roles: [control-plane]}\n`)).toEqual([
     'c.yaml:5:3: spec.kubernetes: is required (object)',

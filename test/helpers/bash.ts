@@ -1,5 +1,5 @@
 /** Running bash and shellcheck on rendered scripts, and a small bash quoting scanner. */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 
 export interface BashResult {
   status: number | null;
@@ -12,6 +12,24 @@ export function runBash(script: string, args: readonly string[] = [], opts: { cw
   const r = spawnSync('bash', ['-s', '--', ...args], { input: script, encoding: 'utf8', cwd: opts.cwd, env: opts.env ?? process.env, timeout: 60_000 });
   if (r.error) throw r.error;
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** runBash without blocking the event loop: for scripts that talk to servers in this process. */
+export function runBashAsync(script: string, args: readonly string[] = []): Promise<BashResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', ['-s', '--', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+    child.stdin.end(script);
+  });
 }
 
 /** `bash -n`: syntax only. */

@@ -24,6 +24,10 @@ export interface ClusterOptions {
   proxyMode?: 'ipvs' | 'iptables' | 'nftables';
   imageRepository?: string;
   registries?: Record<string, string[]>;
+  /** controlPlaneEndpoint host and port (default 192.168.77.100:6443). */
+  endpoint?: { host: string; port: number };
+  /** mirrors.binaries (default: none in the file, so https://dl.k8s.io). */
+  binaries?: string;
 }
 
 /** Two control planes (cp1, cp2), one worker (w1), one worker addressed by DNS name (w2). */
@@ -41,9 +45,9 @@ kind: Cluster
 metadata: {name: steps}
 spec:
   kubernetes: {${k8s.join(', ')}}
-  controlPlaneEndpoint: {host: 192.168.77.100}
+  controlPlaneEndpoint: {host: ${o.endpoint?.host ?? '192.168.77.100'}, port: ${o.endpoint?.port ?? 6443}}
   mirrors:
-    packages: ${o.packages ?? 'aliyun'}
+    packages: ${o.packages ?? 'aliyun'}${o.binaries ? `\n    binaries: ${o.binaries}` : ''}
     registries:${registries.length ? `\n${registries.join('\n')}` : ' {}'}
   firewall: ${o.firewall ?? 'open-ports'}
   hosts:

@@ -6,6 +6,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PREAMBLE } from '../../src/script/preamble.js';
 import { runBash } from '../helpers/bash.js';
 import { cluster, ctxFor, functionBody, stepById, stepText } from './fixtures.js';
 
@@ -42,6 +43,49 @@ describe("pacman's versions (Arch)", () => {
   test('sync database version without epoch and pkgrel; empty when absent', () => {
     const r = run(fake, helpersOf('kubernetes-packages', 'cp1', 'arch'), 'k8sprep_pacman_repo_version kubeadm; k8sprep_pacman_repo_version kubectl; k8sprep_pacman_local_version kubeadm; k8sprep_pacman_local_version kubelet');
     expect(r.stdout).toBe('1.34.2\n\n1.30.6\n\n');
+  });
+});
+
+describe('Arch preflight: pacman or release binaries, decided before anything changes', () => {
+  // The mirror is this test's own loopback address, where nothing listens: the real curl fails.
+  const c = cluster({ version: '1.33.5', os: 'arch', binaries: 'http://127.0.0.73:9' });
+  const pacman = (repo: string, local: Record<string, string> = {}) => String.raw`pacman() {
+  case "$1" in
+    -Si) [ "$2" = kubeadm ] && printf 'Repository      : extra
+Name            : kubeadm
+Version         : ${repo}-1
+' ;;
+    -Q) case "$2" in ${Object.entries(local).map(([p, v]) => `${p}) echo '${p} ${v}-1' ;;`).join(' ')} *) return 1 ;; esac ;;
+    *) return 1 ;;
+  esac
+}`;
+  const preflight = (fakes: string) => {
+    const body = [PREAMBLE, fakes, stepText(c, 'w1', 'preflight', 'arch'), 'K8SPREP_PROBLEMS=()', 'k8sprep_preflight_kubernetes_source', 'printf \'PROBLEM %s\\n\' "${K8SPREP_PROBLEMS[@]}"'];
+    return runBash(body.join('\n'), ['test-run']);
+  };
+
+  test("the repository has the cluster's version: pacman, nothing else to check", () => {
+    const r = preflight(pacman('1.33.5'));
+    expect([r.status, r.stdout, r.stderr]).toEqual([0, '::k8sprep-fact:: kubernetes_repo_version 1.33.5\nPROBLEM \n', '']);
+  });
+
+  test('another version: a note, and every reason the binaries cannot be installed, at once', () => {
+    const r = preflight(pacman('1.35.0', { kubelet: '1.35.0' }));
+    expect(r.stdout.split('\n')).toEqual([
+      '::k8sprep-fact:: kubernetes_repo_version 1.35.0',
+      "PROBLEM pacman has kubelet 1.35.0 installed, but the cluster needs 1.33.5, which Arch's repository does not have (it has 1.35.0): the 1.33.5 release binaries cannot go beside it. Remove the packages (pacman -R kubeadm kubelet kubectl) and run again, or set kubernetes.version to 1.35.0",
+      expect.stringMatching(
+        /^PROBLEM Arch's repository has kubeadm 1\.35\.0, not 1\.33\.5, so the 1\.33\.5 release binaries are needed, but http:\/\/127\.0\.0\.73:9\/release\/v1\.33\.5\/bin\/linux\/amd64\/kubeadm\.sha256 could not be downloaded \(curl: \(7\) .*\): set spec\.mirrors\.binaries to a reachable copy of https:\/\/dl\.k8s\.io \(in China: https:\/\/files\.m\.daocloud\.io\/dl\.k8s\.io\), or kubernetes\.version to 1\.35\.0$/,
+      ),
+      '',
+    ]);
+    expect(r.stderr).toBe("k8sprep: note: Arch's repository has kubeadm 1.35.0, not 1.33.5, so the 1.33.5 release binaries are needed: kubernetes-packages installs them from http://127.0.0.73:9\n");
+  });
+
+  test('a machine type Kubernetes publishes no binaries for', () => {
+    const r = preflight(`${pacman('1.35.0')}\nuname() { if [ "$1" = -m ]; then echo riscv64; else command uname "$@"; fi; }`);
+    expect(r.stdout).toContain("PROBLEM Arch's repository has kubeadm 1.35.0, not 1.33.5, so the 1.33.5 release binaries are needed, and Kubernetes publishes none for machine type riscv64: set kubernetes.version to 1.35.0\n");
+    expect(r.stdout).not.toContain('could not be downloaded');
   });
 });
 

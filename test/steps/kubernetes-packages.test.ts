@@ -29,24 +29,28 @@ describe.each(VERSIONS)('Kubernetes %s', (version) => {
     expect(check(text)).toContain(`{ [ "$(k8sprep_pacman_local_version kubeadm)" = ${version} ] && [ "$(k8sprep_pacman_local_version kubelet)" = ${version} ]`);
   });
 
-  test('Arch, another version in the repository, upstream mirrors: release binaries, sha256-checked, with the kubelet unit and kubeadm drop-in', () => {
-    const text = apply(stepText(cluster({ version, os: 'arch', packages: 'upstream' }), 'cp1', 'kubernetes-packages'));
-    expect(text).toContain(`url=https://dl.k8s.io/release/v${version}/bin/linux/$arch/$p`);
-    expect(text).toContain('sum=$(curl -fsSL --retry 5 --retry-delay 2 "$url.sha256")');
-    expect(text).toContain('| sha256sum -c --quiet - || k8sprep_die "$url does not match its published sha256 checksum"');
+  test.each([
+    ['the default mirror (whatever mirrors.packages says)', {}, 'https://dl.k8s.io'],
+    ['upstream packages', { packages: 'upstream' as const }, 'https://dl.k8s.io'],
+    ['mirrors.binaries', { binaries: 'https://files.m.daocloud.io/dl.k8s.io/' }, 'https://files.m.daocloud.io/dl.k8s.io'],
+  ])('Arch, another version in the repository, %s: release binaries from %p, sha256-checked, with the kubelet unit and kubeadm drop-in', (_what, options, base) => {
+    const text = apply(stepText(cluster({ version, os: 'arch', ...options }), 'cp1', 'kubernetes-packages'));
+    expect(text).toContain(`  url=${base}/release/v${version}/bin/linux/$arch/$p\n`);
+    expect(text).toContain('  sum=$(curl -fsSL --retry 5 --retry-delay 2 "$url.sha256")');
+    expect(text).toContain('sha256sum -c --quiet - >/dev/null 2>&1; then');
+    expect(text).toContain('k8sprep_die "$url does not match its published sha256 checksum ($url.sha256): refusing to install it (a corrupted download or a bad mirror)"');
     expect(text).toContain('install -m 755 "$tmp/$p" /usr/local/bin/"$p"');
     expect(text).toContain("k8sprep_write_file /etc/systemd/system/kubelet.service 644 <<'K8SPREP_EOF'");
     expect(text).toContain('ExecStart=/usr/local/bin/kubelet\nRestart=always');
     expect(text).toContain("k8sprep_write_file /etc/systemd/system/kubelet.service.d/10-kubeadm.conf 644 <<'K8SPREP_EOF'");
     expect(text).toContain('ExecStart=\nExecStart=/usr/local/bin/kubelet $KUBELET_KUBECONFIG_ARGS $KUBELET_CONFIG_ARGS $KUBELET_KUBEADM_ARGS $KUBELET_EXTRA_ARGS');
     expect(text).toContain('systemctl daemon-reload');
+    // Every download verified before anything changes: the first install (pacman's
+    // dependencies included) comes after the download loop.
+    expect(text.indexOf('sha256sum -c')).toBeLessThan(text.indexOf('pacman -S --needed --noconfirm conntrack-tools socat ethtool'));
+    expect(text.indexOf('pacman -S --needed --noconfirm conntrack-tools')).toBeLessThan(text.indexOf('install -m 755'));
     // pacman's own copies of another version would shadow or fight the binaries: refused.
-    expect(text).toContain(`if [ -n "$have" ] && [ "$have" != ${version} ]; then`);
-  });
-
-  test('Arch, another version in the repository, aliyun (no binary mirror): refused naming both versions', () => {
-    const text = apply(stepText(cluster({ version, os: 'arch' }), 'cp1', 'kubernetes-packages'));
-    expect(text).toContain(`k8sprep_die "Arch's repository has kubeadm \${repo:-(none)} but the cluster wants ${version}, and mirrors.packages: aliyun has no mirror`);
-    expect(text).not.toContain('curl');
+    expect(text).toContain(`conflicts=$(k8sprep_pacman_kube_conflicts ${version} | paste -sd ',' - | sed 's/,/, /g')`);
+    expect(text).toContain(`[ -z "$conflicts" ] || k8sprep_die "pacman has $conflicts installed, but the cluster needs ${version}, which Arch's repository does not have`);
   });
 });
