@@ -10,7 +10,11 @@ function usesZram(ctx: StepContext): boolean {
   return osFamily(ctx.os).hasZram;
 }
 
-/** kubelet refuses to run with swap on (by default): off now, and after every reboot. */
+/**
+ * kubelet refuses to run with swap on (by default): off now, and after every reboot (fstab
+ * lines commented; on Arch also zram-generator's config emptied and the zram and swap units
+ * stopped and masked).
+ */
 export const swapStep: Step = {
   id: 'swap',
   title: 'Turn swap off, now and across reboots',
@@ -39,11 +43,13 @@ export const swapStep: Step = {
             `  k8sprep_backup ${ZRAM_CONF}`,
             `  printf '%s\\n' '# zram swap disabled by k8sprep: the kubelet needs swap off' | k8sprep_write_file ${ZRAM_CONF} 644`,
             'fi',
+            '# Masked too: a zram-generator config elsewhere (/usr/lib, .conf.d drop-ins) or a',
+            '# swap unit from a generator must not bring swap back at the next boot.',
             'local unit',
-            "for unit in $(systemctl list-units --all --plain --no-legend 'systemd-zram-setup@*' 2>/dev/null | awk '{print $1}'); do",
-            '  systemctl stop "$unit"',
-            'done',
-            "for unit in $(systemctl list-units --type swap --all --plain --no-legend 2>/dev/null | awk '{print $1}'); do",
+            'for unit in $( {',
+            "  systemctl list-units --all --plain --no-legend 'systemd-zram-setup@*'",
+            '  systemctl list-units --type swap --all --plain --no-legend',
+            "} 2>/dev/null | awk '{print $1}'); do",
             '  systemctl stop "$unit" && systemctl mask "$unit"',
             'done',
           ]

@@ -5,27 +5,62 @@
  * every file, mode and recorded call asserted; a second run changes nothing; an injected
  * package-install failure is reported with its step and message while the other hosts
  * finish; an unsupported OS version and a cloned machine-id are refused by preflight with
- * nothing changed.
+ * nothing changed. One Arch host of each fleet has another Kubernetes version in its pacman
+ * repository and gets the release binaries from a mirror served by this test (HTTP on the
+ * fleet bridge's address); a corrupted binary there is refused by its checksum.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pauseImage } from '../../src/cluster/images.js';
 import { parseVersion } from '../../src/cluster/versions.js';
 import type { HostReport } from '../../src/run/report.js';
 import { containerdConfigV2, containerdConfigV3 } from '../../src/templates/containerd.js';
 import { crictlConfig } from '../../src/templates/crictl.js';
+import { kubeadmDropIn, kubeletUnit } from '../../src/templates/kubelet-unit.js';
 import { centosVaultRepo, dockerCeRepo, kubernetesRepo } from '../../src/templates/yum-repos.js';
-import { assertBuilt, runCli, tempDir } from '../helpers/cli.js';
-import { startTestHosts, type TestFleet, type TestHost } from '../hosts/index.js';
+import { assertBuilt, REPO as SOURCE_TREE, runCli, tempDir } from '../helpers/cli.js';
+import { releaseBinary, RELEASE_TOOLS, startBinaryMirror, startTestHosts, type BinaryMirror, type TestFleet, type TestHost } from '../hosts/index.js';
 
 const VERSION = '1.34.2';
 const REPO = 'registry.aliyuncs.com/google_containers';
 const PAUSE = pauseImage(parseVersion(VERSION), REPO);
+/** Starting a fleet and running prep over it: generous, the machine may be shared and slow. */
+const RUN_TIMEOUT_MS = 900_000;
 /**
  * What a run may change on a host. Home directories are left out: logging in runs this
  * machine's root dotfiles, which create their own files (e.g. ~/.pyenv/shims).
  */
 const SYSTEM = ['/etc', '/usr', '/var', '/opt', '/boot', '/srv'];
+/** What pacman's repository offers on the Arch host that needs the release binaries. */
+const OTHER_ARCH_REPO_VERSION = '1.35.0';
+
+/** DESIGN §4's sysctl table, as written in the design (not taken from the source). */
+const DESIGN_SYSCTL = [
+  'net.bridge.bridge-nf-call-ip6tables=1',
+  'net.bridge.bridge-nf-call-iptables=1',
+  'net.ipv4.ip_forward=1',
+  'net.ipv4.tcp_slow_start_after_idle=0',
+  'net.core.rmem_max=16777216',
+  'net.core.wmem_max=16777216',
+  'net.ipv4.tcp_rmem=4096 12582912 16777216',
+  'net.ipv4.tcp_wmem=4096 12582912 16777216',
+  'net.core.somaxconn=32768',
+  'net.core.netdev_max_backlog=16384',
+  'net.ipv4.tcp_max_syn_backlog=8096',
+  'fs.inotify.max_user_watches=524288',
+  'fs.inotify.max_user_instances=8192',
+  'fs.inotify.max_queued_events=16384',
+  'fs.file-max=2097152',
+  'vm.max_map_count=262144',
+  'vm.swappiness=0',
+  'kernel.softlockup_all_cpu_backtrace=1',
+  'kernel.softlockup_panic=1',
+].map((line) => line.split('=') as [string, string]);
+
+/** A file a test host starts with (test/hosts/rootfs) or a package lays down (test/hosts/pkgfiles). */
+function harnessFile(path: string): string {
+  return readFileSync(join(SOURCE_TREE, 'test/hosts', path), 'utf8');
+}
 
 interface Summary {
   runId: string;
@@ -58,6 +93,9 @@ function report(summary: Summary, host: string): HostReport {
   return r;
 }
 
+/** A `pacman -S --needed --noconfirm NAMES` call as the stand-in records it. */
+const pacmanS = (...names: string[]) => ['-S', '--needed', '--noconfirm', ...names];
+
 function statuses(r: HostReport): Record<string, string> {
   return Object.fromEntries(r.steps.map((s) => [s.id, s.status]));
 }
@@ -81,30 +119,41 @@ beforeAll(() => assertBuilt());
 
 describe('two CentOS 7 and two Arch hosts, bare to prepared', () => {
   let fleet: TestFleet;
+  let mirror: BinaryMirror;
   let yaml: string;
   let first: Summary;
   let firstCode: number | null;
+  /** c2's chrony.conf as the operator left it: every time source commented out. */
+  let c2Chrony: string;
   beforeAll(async () => {
     fleet = await startTestHosts([
       { name: 'c1', os: 'centos7' },
       { name: 'c2', os: 'centos7' },
       { name: 'a1', os: 'arch' },
-      { name: 'a2', os: 'arch' },
+      // Arch's repository has moved on: a2 needs the cluster's version as release binaries.
+      { name: 'a2', os: 'arch', archRepoKubeVersion: OTHER_ARCH_REPO_VERSION },
     ]);
+    mirror = await startBinaryMirror(fleet, VERSION);
+    const c2 = fleet.host('c2');
+    await c2.exec(['sed', '-i', 's/^server /#server /', '/etc/chrony.conf']);
+    c2Chrony = await c2.readFile('/etc/chrony.conf');
     // c1 is the control plane (clusterYaml: the first host), the others are workers.
-    yaml = fleet.clusterYaml({ version: VERSION });
+    yaml = fleet.clusterYaml({ version: VERSION, spec: { mirrors: { binaries: mirror.url } } });
     const r = await prep(fleet, yaml);
     first = r.summary;
     firstCode = r.code;
+  }, RUN_TIMEOUT_MS);
+  afterAll(async () => {
+    await mirror?.close();
+    await fleet?.stop();
   });
-  afterAll(async () => fleet?.stop());
 
   test('every host succeeds; every step changed except what a bare host already had', () => {
     expect([firstCode, first.ok]).toEqual([0, true]);
     const unchanged: Record<string, string[]> = {
-      // The OS checks pass; CentOS ships chrony running, Arch has no firewalld.
+      // The OS checks pass; CentOS ships chrony running (c2's without a time source), Arch has no firewalld.
       c1: ['preflight', 'os-release', 'time-sync'],
-      c2: ['preflight', 'os-release', 'time-sync'],
+      c2: ['preflight', 'os-release'],
       a1: ['preflight', 'os-release', 'firewall'],
       a2: ['preflight', 'os-release', 'firewall'],
     };
@@ -128,7 +177,28 @@ describe('two CentOS 7 and two Arch hosts, bare to prepared', () => {
     }
   });
 
-  test('CentOS 7: vault base repos (original backed up), docker-ce and Kubernetes v1.34 repos, SELinux permissive, firewalld ports', async () => {
+  test('swap off now and at boot: fstab swap lines commented, swapoff -a, no swap left; Arch: zram-generator emptied, zram and swap units masked', async () => {
+    for (const host of fleet.hosts) {
+      const fstab = harnessFile(`rootfs/${host.os}/etc/fstab`);
+      const swapLine = fstab.split('\n').find((l) => /\sswap\s/.test(l) && !l.startsWith('#')) ?? '';
+      expect(swapLine).not.toBe('');
+      await expectFile(host, '/etc/fstab', fstab.replace(swapLine, `# disabled by k8sprep: ${swapLine}`));
+      expect(await host.readFile(`/var/lib/k8sprep/backup/${first.runId}/etc/fstab`)).toBe(fstab);
+      expect([host.name, await callsOf(host, 'swapoff')]).toEqual([host.name, [['-a']]]);
+      expect([host.name, await host.readFile('/var/lib/k8sprep-testhost/swaps')]).toEqual([host.name, '']);
+      expect((await host.exec(['swapon', '--show=NAME', '--noheadings'])).stdout).toBe('');
+      if (host.os !== 'arch') continue;
+      await expectFile(host, '/etc/systemd/zram-generator.conf', '# zram swap disabled by k8sprep: the kubelet needs swap off\n');
+      expect(await host.readFile(`/var/lib/k8sprep/backup/${first.runId}/etc/systemd/zram-generator.conf`)).toBe(harnessFile('rootfs/arch/etc/systemd/zram-generator.conf'));
+      const units = ['systemd-zram-setup@zram0.service', 'dev-zram0.swap', 'swapfile.swap'];
+      expect((await host.exec(['systemctl', 'is-enabled', ...units])).stdout).toBe('masked\nmasked\nmasked\n');
+      expect((await host.exec(['systemctl', 'is-active', ...units])).stdout).toBe('inactive\ninactive\ninactive\n');
+      const systemctl = (await callsOf(host, 'systemctl')).filter((c) => c[0] === 'stop' || c[0] === 'mask');
+      expect(systemctl).toEqual(units.flatMap((u) => [['stop', u], ['mask', u]]));
+    }
+  });
+
+  test('CentOS 7: vault base repos (original backed up), docker-ce and Kubernetes v1.34 repos, SELinux permissive now and at boot', async () => {
     for (const host of fleet.hosts.filter((h) => h.os === 'centos7')) {
       await expectFile(host, '/etc/yum.repos.d/CentOS-Base.repo', centosVaultRepo('https://mirrors.aliyun.com/centos-vault/7.9.2009'));
       await expectFile(host, '/etc/yum.repos.d/docker-ce.repo', dockerCeRepo('https://mirrors.aliyun.com/docker-ce/linux/centos'));
@@ -140,7 +210,13 @@ describe('two CentOS 7 and two Arch hosts, bare to prepared', () => {
       const backup = `/var/lib/k8sprep/backup/${first.runId}/etc/yum.repos.d/CentOS-Base.repo`;
       expect(await host.readFile(backup)).toMatch(/^mirrorlist=http:\/\/mirrorlist\.centos\.org\//m);
       expect((await host.stat('/var/lib/k8sprep/backup')).mode & 0o777).toBe(0o700);
-      expect(await host.readFile('/etc/selinux/config')).toMatch(/^SELINUX=permissive$/m);
+
+      const selinux = harnessFile('rootfs/centos7/etc/selinux/config');
+      expect(selinux).toMatch(/^SELINUX=enforcing$/m);
+      await expectFile(host, '/etc/selinux/config', selinux.replace(/^SELINUX=enforcing$/m, 'SELINUX=permissive'));
+      expect(await host.readFile(`/var/lib/k8sprep/backup/${first.runId}/etc/selinux/config`)).toBe(selinux);
+      expect([host.name, await callsOf(host, 'setenforce')]).toEqual([host.name, [['0']]]);
+      expect(await host.readFile('/var/lib/k8sprep-testhost/selinux')).toBe('Permissive\n');
       expect((await host.exec(['getenforce'])).stdout).toBe('Permissive\n');
 
       const yum = await callsOf(host, 'yum');
@@ -153,47 +229,116 @@ describe('two CentOS 7 and two Arch hosts, bare to prepared', () => {
       expect(rpm).toBe(
         [`kubelet-${VERSION}-150500.1.1.x86_64`, `kubeadm-${VERSION}-150500.1.1.x86_64`, `kubectl-${VERSION}-150500.1.1.x86_64`, 'cri-tools-1.34.0-150500.1.1.x86_64', 'containerd.io-1.6.33-3.1.el7.x86_64', ''].join('\n'),
       );
+    }
+  });
 
+  test("CentOS 7 firewalld: the role's ports, calico's (BGP, VXLAN, Typha) and IP-in-IP (protocol 4), permanent, reloaded into the runtime", async () => {
+    for (const host of fleet.hosts.filter((h) => h.os === 'centos7')) {
+      const calico = ['179/tcp', '4789/udp', '5473/tcp'];
       const ports = host.name === 'c1'
-        ? ['10250/tcp', '10256/tcp', '30000-32767/tcp', '6443/tcp', '2379-2380/tcp', '10257/tcp', '10259/tcp', '179/tcp', '4789/udp']
-        : ['10250/tcp', '10256/tcp', '30000-32767/tcp', '179/tcp', '4789/udp'];
+        ? ['10250/tcp', '10256/tcp', '30000-32767/tcp', '6443/tcp', '2379-2380/tcp', '10257/tcp', '10259/tcp', ...calico]
+        : ['10250/tcp', '10256/tcp', '30000-32767/tcp', ...calico];
+      const ipip = 'rule protocol value="4" accept';
       const fw = await callsOf(host, 'firewall-cmd');
-      expect(fw.filter((c) => c.some((a) => a.startsWith('--add-')))).toEqual([
+      expect(fw.filter((c) => c.some((a) => a.startsWith('--add-') || a === '--reload'))).toEqual([
         ...ports.map((p) => ['--permanent', `--add-port=${p}`]),
         ['--permanent', '--zone=trusted', '--add-source=10.244.0.0/16'],
         ['--permanent', '--zone=trusted', '--add-source=10.96.0.0/12'],
+        ['--permanent', `--add-rich-rule=${ipip}`],
+        ['--reload'],
       ]);
-      expect((await host.exec(['firewall-cmd', '--list-ports'])).stdout).toBe(`${ports.join(' ')}\n`);
-      expect((await host.exec(['firewall-cmd', '--zone=trusted', '--list-sources'])).stdout).toBe('10.244.0.0/16 10.96.0.0/12\n');
+      for (const layer of [['--permanent'], []]) {
+        expect([host.name, layer, (await host.exec(['firewall-cmd', ...layer, '--list-ports'])).stdout]).toEqual([host.name, layer, `${ports.join(' ')}\n`]);
+        expect((await host.exec(['firewall-cmd', ...layer, '--list-rich-rules'])).stdout).toBe(`${ipip}\n`);
+        expect((await host.exec(['firewall-cmd', ...layer, '--zone=trusted', '--list-sources'])).stdout).toBe('10.244.0.0/16 10.96.0.0/12\n');
+      }
+      expect((await host.exec(['systemctl', 'is-active', 'firewalld'])).stdout).toBe('active\n');
     }
   });
 
-  test('Arch: packages from its repositories with pacman, chronyd instead of timesyncd, no yum, no firewall', async () => {
-    for (const host of fleet.hosts.filter((h) => h.os === 'arch')) {
-      expect((await callsOf(host, 'pacman')).filter((c) => c[0] === '-S')).toEqual([
-        ['-S', '--needed', '--noconfirm', 'chrony'],
-        ['-S', '--needed', '--noconfirm', 'ipset', 'ipvsadm', 'conntrack-tools'],
-        ['-S', '--needed', '--noconfirm', 'containerd', 'runc'],
-        ['-S', '--needed', '--noconfirm', 'kubeadm', 'kubelet', 'kubectl'],
-        ['-S', '--needed', '--noconfirm', 'crictl'],
-      ]);
-      expect((await host.exec(['pacman', '-Q', 'kubeadm', 'kubelet', 'kubectl', 'containerd'])).stdout).toBe(
-        `kubeadm ${VERSION}-1\nkubelet ${VERSION}-1\nkubectl ${VERSION}-1\ncontainerd 2.0.2-1\n`,
-      );
-      const systemctl = await callsOf(host, 'systemctl');
+  test('time sync: chronyd enabled and running, its config kept when it has a source; c2 without one gets the mirror region\'s pool', async () => {
+    for (const host of fleet.hosts) {
+      const shipped = harnessFile(`pkgfiles/${host.os}/chrony/etc/chrony.conf`);
+      const want = host.name === 'c2' ? `${c2Chrony}# Time source added by k8sprep: none was configured.\npool ntp.aliyun.com iburst\n` : shipped;
+      await expectFile(host, '/etc/chrony.conf', want);
+      expect((await host.exec(['systemctl', 'is-enabled', 'chronyd'])).stdout).toBe('enabled\n');
+      expect((await host.exec(['systemctl', 'is-active', 'chronyd'])).stdout).toBe('active\n');
+      const restarts = (await callsOf(host, 'systemctl')).filter((c) => c[0] === 'restart' && c[1] === 'chronyd');
+      expect([host.name, restarts]).toEqual([host.name, host.name === 'c2' ? [['restart', 'chronyd']] : []]);
+    }
+    expect(c2Chrony).not.toMatch(/^(server|pool) /m);
+  });
+
+  test('Arch, repository at the cluster version (a1): packages with pacman, chronyd instead of timesyncd, no yum, no firewall', async () => {
+    const host = fleet.host('a1');
+    expect((await callsOf(host, 'pacman')).filter((c) => c[0] === '-S')).toEqual([
+      pacmanS('chrony'),
+      pacmanS('ipset', 'ipvsadm', 'conntrack-tools'),
+      pacmanS('containerd', 'runc'),
+      pacmanS('kubeadm', 'kubelet', 'kubectl'),
+      pacmanS('crictl'),
+    ]);
+    expect((await host.exec(['pacman', '-Q', 'kubeadm', 'kubelet', 'kubectl', 'containerd'])).stdout).toBe(
+      `kubeadm ${VERSION}-1\nkubelet ${VERSION}-1\nkubectl ${VERSION}-1\ncontainerd 2.0.2-1\n`,
+    );
+    expect(await host.exists('/usr/local/bin/kubelet')).toBe(false);
+    for (const h of [host, fleet.host('a2')]) {
+      const systemctl = await callsOf(h, 'systemctl');
       expect(systemctl).toContainEqual(['disable', '--now', 'systemd-timesyncd']);
       expect(systemctl).toContainEqual(['enable', 'chronyd']);
-      expect((await host.exec(['systemctl', 'is-active', 'chronyd', 'systemd-timesyncd'])).stdout).toBe('active\ninactive\n');
-      expect(await callsOf(host, 'yum')).toEqual([]);
-      expect(await callsOf(host, 'firewall-cmd')).toEqual([]);
+      expect((await h.exec(['systemctl', 'is-active', 'chronyd', 'systemd-timesyncd'])).stdout).toBe('active\ninactive\n');
+      expect(await callsOf(h, 'yum')).toEqual([]);
+      expect(await callsOf(h, 'firewall-cmd')).toEqual([]);
     }
   });
 
-  test('kernel modules and sysctl persisted', async () => {
+  test(`Arch, repository at ${OTHER_ARCH_REPO_VERSION} (a2): the ${VERSION} release binaries from mirrors.binaries, checksums verified, kubelet unit and kubeadm drop-in, kubelet enabled`, async () => {
+    const host = fleet.host('a2');
+    for (const tool of RELEASE_TOOLS) await expectFile(host, `/usr/local/bin/${tool}`, releaseBinary(tool, VERSION), 0o755);
+    await expectFile(host, '/etc/systemd/system/kubelet.service', kubeletUnit('/usr/local/bin/kubelet'));
+    await expectFile(host, '/etc/systemd/system/kubelet.service.d/10-kubeadm.conf', kubeadmDropIn('/usr/local/bin/kubelet'));
+    expect((await host.exec(['systemctl', 'is-enabled', 'kubelet'])).stdout).toBe('enabled\n');
+    const systemctl = await callsOf(host, 'systemctl');
+    expect(systemctl).toContainEqual(['daemon-reload']);
+    expect(systemctl.findIndex((c) => c[0] === 'daemon-reload')).toBeLessThan(systemctl.findIndex((c) => c[0] === 'enable' && c[1] === 'kubelet'));
+    // No pacman Kubernetes packages: only what the binaries need besides them.
+    expect((await callsOf(host, 'pacman')).filter((c) => c[0] === '-S')).toEqual([
+      pacmanS('chrony'),
+      pacmanS('ipset', 'ipvsadm', 'conntrack-tools'),
+      pacmanS('containerd', 'runc'),
+      pacmanS('conntrack-tools', 'socat', 'ethtool'),
+      pacmanS('iptables'),
+      pacmanS('crictl'),
+    ]);
+    expect((await host.exec(['pacman', '-Q', 'kubeadm', 'kubelet', 'kubectl'])).code).toBe(1);
+    // Preflight asked the mirror for kubeadm's checksum (the binaries exist there) before
+    // anything changed; the step then fetched each binary with its checksum. Only a2 asked.
+    const dir = `/release/v${VERSION}/bin/linux/amd64`;
+    expect(mirror.requests).toEqual(
+      [`${dir}/kubeadm.sha256`, ...RELEASE_TOOLS.flatMap((t) => [`${dir}/${t}`, `${dir}/${t}.sha256`])].map((path) => ({ from: host.address, path })),
+    );
+  });
+
+  test('kernel modules: loaded with modprobe, listed for boot (nf_conntrack_ipv4 on CentOS 7\'s 3.10, nf_conntrack on Arch)', async () => {
     for (const host of fleet.hosts) {
-      const conntrack = host.os === 'centos7' ? 'nf_conntrack_ipv4' : 'nf_conntrack';
-      await expectFile(host, '/etc/modules-load.d/k8s.conf', `overlay\nbr_netfilter\nip_vs\nip_vs_rr\nip_vs_wrr\nip_vs_sh\n${conntrack}\n`);
-      await expectFile(host, '/etc/sysctl.d/99-k8s.conf', /^net\.bridge\.bridge-nf-call-iptables = 1$[\s\S]*^vm\.swappiness = 0$/m);
+      const modules = ['overlay', 'br_netfilter', 'ip_vs', 'ip_vs_rr', 'ip_vs_wrr', 'ip_vs_sh', host.os === 'centos7' ? 'nf_conntrack_ipv4' : 'nf_conntrack'];
+      await expectFile(host, '/etc/modules-load.d/k8s.conf', `${modules.join('\n')}\n`);
+      expect([host.name, await callsOf(host, 'modprobe')]).toEqual([host.name, modules.map((m) => [m])]);
+      const loaded = (await host.readFile('/var/lib/k8sprep-testhost/modules')).split('\n');
+      expect([host.name, modules.filter((m) => !loaded.includes(m))]).toEqual([host.name, []]);
+      const lsmod = (await host.exec(['lsmod'])).stdout.split('\n').map((l) => l.split(/\s+/)[0]);
+      expect([host.name, modules.filter((m) => !lsmod.includes(m))]).toEqual([host.name, []]);
+    }
+  });
+
+  test('sysctl: /etc/sysctl.d/99-k8s.conf is exactly the DESIGN table, applied with sysctl --system', async () => {
+    const conf = `# Kubernetes node settings, written by k8sprep.\n${DESIGN_SYSCTL.map(([k, v]) => `${k} = ${v}`).join('\n')}\n`;
+    for (const host of fleet.hosts) {
+      await expectFile(host, '/etc/sysctl.d/99-k8s.conf', conf);
+      expect([host.name, (await callsOf(host, 'sysctl')).filter((c) => c.includes('--system'))]).toEqual([host.name, [['--system']]]);
+      const live = (await host.exec(['sysctl', '-n', ...DESIGN_SYSCTL.map(([k]) => k)])).stdout.trimEnd().split('\n');
+      // The kernel prints multi-value settings tab-separated.
+      expect([host.name, live]).toEqual([host.name, DESIGN_SYSCTL.map(([, v]) => v.replace(/ /g, '\t'))]);
     }
   });
 
@@ -234,9 +379,11 @@ describe('two CentOS 7 and two Arch hosts, bare to prepared', () => {
     }
   });
 
-  test('a second run: every step unchanged, not one file touched', async () => {
+  test('a second run: every step unchanged, not one file touched, nothing downloaded again', async () => {
     const before = await Promise.all(fleet.hosts.map((h) => h.fileSnapshot(SYSTEM)));
+    const downloads = mirror.requests.length;
     const { code, summary } = await prep(fleet, yaml);
+    expect(mirror.requests.length).toBe(downloads);
     expect([code, summary.ok]).toEqual([0, true]);
     for (const host of fleet.hosts) {
       const r = report(summary, host.name);
@@ -245,19 +392,26 @@ describe('two CentOS 7 and two Arch hosts, bare to prepared', () => {
     }
     const after = await Promise.all(fleet.hosts.map((h) => h.fileSnapshot(SYSTEM)));
     fleet.hosts.forEach((h, i) => expect([h.name, after[i]]).toEqual([h.name, before[i]]));
-  });
+  }, RUN_TIMEOUT_MS);
 });
 
-describe('failures: a package install, an unsupported OS version, a cloned machine', () => {
+describe('failures: a package install, a corrupted release binary, an unsupported OS version, a cloned machine', () => {
   let fleet: TestFleet;
+  let mirror: BinaryMirror;
   beforeAll(async () => {
     fleet = await startTestHosts([
       { name: 'f1', os: 'centos7' },
       { name: 'f2', os: 'arch' },
       { name: 'f3', os: 'centos7', identity: { id: 'centos', versionId: '8', prettyName: 'CentOS Linux 8' } },
+      { name: 'f4', os: 'arch', archRepoKubeVersion: OTHER_ARCH_REPO_VERSION },
     ]);
+    // The kubelet arrives damaged: its bytes do not match the published sha256.
+    mirror = await startBinaryMirror(fleet, VERSION, { corrupt: ['kubelet'] });
+  }, RUN_TIMEOUT_MS);
+  afterAll(async () => {
+    await mirror?.close();
+    await fleet?.stop();
   });
-  afterAll(async () => fleet?.stop());
 
   test('the failing host is reported with its step and the package manager\'s message; the others finish', async () => {
     const f1 = fleet.host('f1');
@@ -266,7 +420,7 @@ describe('failures: a package install, an unsupported OS version, a cloned machi
     await f1.injectFailure('package-install', 'containerd.io', message);
     const untouched = await f3.fileSnapshot(SYSTEM);
 
-    const { code, summary } = await prep(fleet, fleet.clusterYaml({ version: VERSION }));
+    const { code, summary } = await prep(fleet, fleet.clusterYaml({ version: VERSION, spec: { mirrors: { binaries: mirror.url } } }));
     expect([code, summary.ok]).toEqual([1, false]);
 
     const r1 = report(summary, 'f1');
@@ -292,7 +446,24 @@ describe('failures: a package install, an unsupported OS version, a cloned machi
     expect(r3.steps.filter((s) => s.phase === 'prep').every((s) => s.status === 'not-run')).toBe(true);
     expect(await f3.fileSnapshot(SYSTEM)).toEqual(untouched);
     expect((await f3.calls()).map((c) => c[0]).filter((n) => !['uname'].includes(n ?? ''))).toEqual([]);
-  });
+
+    // f4 needs the release binaries; the corrupted kubelet is refused by its checksum before
+    // any of them (or their pacman dependencies) is installed.
+    const f4 = fleet.host('f4');
+    const r4 = report(summary, 'f4');
+    const kubelet = `${mirror.url}/release/v${VERSION}/bin/linux/amd64/kubelet`;
+    expect([r4.status, r4.failedStep]).toEqual(['failed', 'kubernetes-packages']);
+    expect(r4.error).toMatch(/in step kubernetes-packages/);
+    expect(r4.stderrTail).toContain(`k8sprep: ${kubelet} does not match its published sha256 checksum (${kubelet}.sha256): refusing to install it (a corrupted download or a bad mirror)`);
+    const s4 = statuses(r4);
+    expect([s4.preflight, s4.containerd, s4['kubernetes-packages'], s4.crictl, s4.images]).toEqual(['unchanged', 'changed', 'failed', 'not-run', 'not-run']);
+    for (const path of ['/usr/local/bin/kubeadm', '/usr/local/bin/kubelet', '/usr/local/bin/kubectl', '/etc/systemd/system/kubelet.service', '/etc/systemd/system/kubelet.service.d']) {
+      expect([path, await f4.exists(path)]).toEqual([path, false]);
+    }
+    expect((await callsOf(f4, 'pacman')).filter((c) => c.includes('socat') || (c.includes('kubelet') && c[0] === '-S'))).toEqual([]);
+    expect(mirror.requests.map((q) => q.from)).toEqual(Array(mirror.requests.length).fill(f4.address));
+    expect(mirror.requests.map((q) => q.path.split('/').at(-1))).toEqual(['kubeadm.sha256', 'kubeadm', 'kubeadm.sha256', 'kubelet', 'kubelet.sha256']);
+  }, RUN_TIMEOUT_MS);
 
   test('a machine-id shared by two hosts fails both in preflight, naming each other, and nothing changes', async () => {
     const f1 = fleet.host('f1');
@@ -312,5 +483,5 @@ describe('failures: a package install, an unsupported OS version, a cloned machi
       expect(r.steps.filter((s) => s.phase === 'prep').every((s) => s.status === 'not-run')).toBe(true);
     }
     expect(await Promise.all([f1.fileSnapshot(SYSTEM), f2.fileSnapshot(SYSTEM)])).toEqual(before);
-  });
+  }, RUN_TIMEOUT_MS);
 });

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { preflightPhase } from '../../src/steps/phases.js';
 import { runBashAsync } from '../helpers/bash.js';
+import { listenOnFreePort } from '../helpers/listen.js';
 import { requireTool } from '../pki/tools.js';
 import { cluster, functionBody, OSES, phaseScript, stepText, VERSIONS } from './fixtures.js';
 
@@ -152,14 +153,9 @@ async function startApiServer(host: string, dir: string): Promise<FakeApiServer>
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(`{\n  "major": "1",\n  "gitVersion": "${state.gitVersion}",\n  "platform": "linux/amd64"\n}`);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, host, resolve);
-  });
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
+  const port = await listenOnFreePort(server, host);
   return {
-    port: address.port,
+    port,
     get gitVersion() {
       return state.gitVersion;
     },

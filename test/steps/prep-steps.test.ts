@@ -45,6 +45,28 @@ describe('hostname', () => {
   });
 });
 
+describe('swap', () => {
+  test('Arch: zram-generator config emptied (backed up), then every zram setup unit and swap unit stopped and masked', () => {
+    const text = apply(stepText(cluster({ os: 'arch' }), 'w1', 'swap'), 'swap');
+    expect(text).toContain("  printf '%s\\n' '# zram swap disabled by k8sprep: the kubelet needs swap off' | k8sprep_write_file /etc/systemd/zram-generator.conf 644");
+    expect(text).toContain(
+      [
+        'for unit in $( {',
+        "  systemctl list-units --all --plain --no-legend 'systemd-zram-setup@*'",
+        '  systemctl list-units --type swap --all --plain --no-legend',
+        "} 2>/dev/null | awk '{print $1}'); do",
+        '  systemctl stop "$unit" && systemctl mask "$unit"',
+        'done',
+      ].join('\n'),
+    );
+  });
+  test('CentOS: swapoff and fstab only', () => {
+    const text = apply(stepText(cluster(), 'w1', 'swap'), 'swap');
+    expect(text.split('\n')[0]).toBe('swapoff -a');
+    expect(text).not.toMatch(/zram|systemctl/);
+  });
+});
+
 describe('selinux', () => {
   test('CentOS: setenforce 0 and SELINUX=permissive in /etc/selinux/config (backed up)', () => {
     const text = stepText(cluster(), 'cp1', 'selinux');
