@@ -85,7 +85,7 @@ describe('examples/mixed-bastion.yaml', () => {
   });
 
   test('mirrors, sysctl overrides (null kept: it removes a key), certificates in hours, key bits', () => {
-    expect(c.mirrors).toEqual({ packages: 'aliyun', registries: { 'docker.io': ['https://docker.m.daocloud.io'] }, binaries: 'https://files.m.daocloud.io/dl.k8s.io' });
+    expect(c.mirrors).toEqual({ packages: 'aliyun', registries: { 'docker.io': ['https://docker.m.daocloud.io'] }, binaries: 'https://dl.k8s.io' });
     expect(c.sysctl).toEqual({ 'net.core.somaxconn': 65535, 'kernel.softlockup_panic': null });
     expect(c.certificates).toEqual({ keyAlgorithm: 'rsa-4096', keyBits: 4096, caValidityHours: 876000, certValidityHours: 87600 });
   });
