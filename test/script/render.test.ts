@@ -207,7 +207,8 @@ describe('a rendered script run under bash: the step trio and the markers', () =
     writeFileSync(join(dir.path, 'one'), '');
     const script = render([fileStep('one'), fileStep('two')]);
     const first = runBash(script, ['run-1']);
-    expect(first.stderr).toBe('');
+    // stderr holds only each step's begin marker (it ties stderr lines to their step).
+    expect(first.stderr).toBe('::k8sprep:: one begin\n::k8sprep:: two begin\n');
     expect(first.status).toBe(0);
     expect(markers(first.stdout)).toEqual(['::k8sprep:: one begin', '::k8sprep:: one unchanged', '::k8sprep:: two begin', '::k8sprep:: two changed']);
     expect(existsSync(join(dir.path, 'two'))).toBe(true);
@@ -220,7 +221,7 @@ describe('a rendered script run under bash: the step trio and the markers', () =
     const r = runBash(script, ['run-1']);
     expect(r.status).not.toBe(0);
     expect(markers(r.stdout)).toEqual(['::k8sprep:: one begin', '::k8sprep:: one changed', '::k8sprep:: bad begin', '::k8sprep:: bad failed']);
-    expect(r.stderr).toContain('apply of bad fails');
+    expect(r.stderr).toBe('::k8sprep:: one begin\n::k8sprep:: bad begin\napply of bad fails\n');
     expect(existsSync(join(dir.path, 'bad'))).toBe(false);
     expect(existsSync(join(dir.path, 'three'))).toBe(false);
   });
@@ -229,7 +230,7 @@ describe('a rendered script run under bash: the step trio and the markers', () =
     const r = runBash(render([fileStep('v', { verifyFails: true })]), ['run-1']);
     expect(r.status).toBe(1);
     expect(markers(r.stdout)).toEqual(['::k8sprep:: v begin', '::k8sprep:: v failed']);
-    expect(r.stderr).toBe('k8sprep: step v: not in the desired state after apply\n');
+    expect(r.stderr).toBe('::k8sprep:: v begin\nk8sprep: step v: not in the desired state after apply\n');
   });
 
   test('nothing in the script can read the rest of the script from stdin', () => {
