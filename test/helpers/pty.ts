@@ -3,7 +3,7 @@
  * `script` allocates the pty (stdin, stdout and stderr are all the terminal), relays what
  * the test writes to it as keystrokes, and copies everything the terminal shows back.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { shq } from '../../src/script/quote.js';
 import { BIN, type CliOptions, type CliResult } from './cli.js';
 
@@ -25,6 +25,7 @@ export function stripAnsi(text: string): string {
 }
 
 export function startCliInPty(args: readonly string[], opts: CliOptions): PtyCli {
+  if (spawnSync('script', ['--version']).error) throw new Error('the terminal tests need util-linux script(1): apt-get install bsdutils');
   // A 200x50 terminal: `script` copies the size of its own stdin, which is a pipe here.
   const command = `stty cols 200 rows 50; exec ${[process.execPath, BIN, ...args].map(shq).join(' ')}`;
   const child = spawn('script', ['-qfec', command, '/dev/null'], {
