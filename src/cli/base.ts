@@ -1,20 +1,33 @@
 /**
  * Base for every k8sprep command: one place that turns typed errors into output and exit
- * codes (DESIGN §1): InputError and oclif's flag-parsing errors -> one line each on
- * stderr, exit 2, no stack trace. Everything else goes to oclif (exit 1).
+ * codes (DESIGN §1): InputError and every flag-parsing failure -> one line each on stderr,
+ * exit 2, no stack trace. Everything else goes to oclif (exit 1).
  */
 import { Command } from '@oclif/core';
+import type { Input, ParserOutput } from '@oclif/core/interfaces';
 import { InputError } from '../errors.js';
+import { parseFailure } from './parse-errors.js';
+
+/** oclif's FlagOutput / ArgOutput (not exported by @oclif/core/interfaces). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Output = { [name: string]: any };
 
 export abstract class BaseCommand extends Command {
-  protected override async catch(err: Error & { parse?: unknown }): Promise<unknown> {
+  /** Whatever oclif's parser throws (bad value, missing value, unknown flag) is invalid input. */
+  protected override async parse<F extends Output, B extends Output, A extends Output>(
+    options?: Input<F, B, A>,
+    argv?: string[],
+  ): Promise<ParserOutput<F, B, A>> {
+    try {
+      return await super.parse(options, argv);
+    } catch (err) {
+      throw parseFailure(err);
+    }
+  }
+
+  protected override async catch(err: Error): Promise<unknown> {
     if (err instanceof InputError) {
       process.stderr.write(`${err.message}\n`);
-      return this.exit(2);
-    }
-    if (err.parse !== undefined) {
-      // oclif's CLIParseError (unknown flag, bad option, exclusive flags): input, exit 2.
-      process.stderr.write(`${err.message.split('\n')[0]}\n`);
       return this.exit(2);
     }
     return super.catch(err);

@@ -27,14 +27,16 @@ export function locateProblems(cluster: Cluster, problems: FieldProblem[]): Inpu
 
 export async function loadClusterFile(path: string): Promise<Cluster> {
   const absolute = resolve(path);
-  const shown = relative(process.cwd(), absolute).startsWith('..') ? absolute : relative(process.cwd(), absolute);
+  const inCwd = relative(process.cwd(), absolute);
+  // Relative when below the working directory; `-c .` or `-c ..` would be empty or ".."-ish.
+  const shown = inCwd === '' || inCwd.startsWith('..') ? absolute : inCwd;
   let text: string;
   try {
     text = await readFile(absolute, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? `${shown}: no such file` : `${shown}: cannot read (${code ?? String(err)})`;
-    throw InputError.single('--config', reason);
+    const why: Record<string, string> = { ENOENT: 'no such file', EISDIR: 'is a directory, not a cluster file', EACCES: 'permission denied' };
+    throw InputError.single('--config', `${shown}: ${(code && why[code]) ?? `cannot read (${code ?? String(err)})`}`);
   }
   return parseClusterText(text, shown, absolute);
 }

@@ -1,7 +1,8 @@
 /**
  * What every host-touching command does after parsing flags: load and check input (all
- * before contacting anything), then either print the dry run or execute and summarise.
- * Returns the exit code (0 ok, 1 a host failed); input problems throw InputError (2).
+ * before contacting anything), ask the questions (--ask-pass) before anything else runs,
+ * then either print the dry run or execute and summarise. Returns the exit code (0 ok,
+ * 1 a host failed, 130 interrupted); input problems throw InputError (2).
  */
 import type { Cluster, Host } from '../cluster/types.js';
 import { loadClusterFromFlags, missingIdentityFiles, type ClusterSourceFlags } from '../cli/cluster-source.js';
@@ -15,6 +16,7 @@ import { newRunId, runLogDir } from './log.js';
 import { type HostPlan, parseSelection, planHost, selectHosts } from './plan.js';
 import { formatSummary, summaryJson } from './summary.js';
 import { detectOs } from './detect-os.js';
+import { handleInterrupts, INTERRUPTED_EXIT, type Interrupt } from './interrupt.js';
 
 export interface HostRunFlags extends ClusterSourceFlags {
   hosts?: string | undefined;
@@ -37,6 +39,8 @@ export interface HostCommandHooks {
   /** Test seam: the transport for a host (default: SSH, or local for `address: local`). */
   transportFor?: (host: Host, cluster: Cluster) => Transport;
   runId?: string;
+  /** Called once every input check has passed, before anything is asked or contacted (e.g. a note). */
+  onInputValid?: () => void;
 }
 
 function checkFlagCombinations(flags: HostRunFlags): void {
@@ -44,9 +48,22 @@ function checkFlagCombinations(flags: HostRunFlags): void {
   if (flags.json && flags['dry-run']) throw InputError.single('--json', 'cannot be combined with --dry-run (the dry run prints scripts)');
 }
 
-async function defaultTransportFactory(flags: HostRunFlags): Promise<(host: Host, cluster: Cluster) => Transport> {
+type TransportFactory = (host: Host, cluster: Cluster) => Transport;
+
+/**
+ * SSH (or local) transports sharing one set of prompts. --ask-pass is asked here, once,
+ * before any host is contacted; key passphrases are asked while connecting, which the
+ * executor does before its task list takes over the terminal.
+ */
+async function defaultTransportFactory(flags: HostRunFlags, interrupt: Interrupt): Promise<TransportFactory> {
   const { createTransport, interactivePrompts } = await import('../transport/index.js');
-  const prompts = interactivePrompts({ askPass: flags['ask-pass'] });
+  const prompts = interactivePrompts({ askPass: flags['ask-pass'], onCancel: () => interrupt.trigger() });
+  if (flags['ask-pass']) {
+    await prompts.password().catch((err: unknown) => {
+      if (interrupt.signal.aborted) return;
+      throw InputError.single('--ask-pass', err instanceof Error ? err.message.replace(/^--ask-pass /, '') : String(err));
+    });
+  }
   return (host) => createTransport(host, { acceptNewHostKeys: flags['accept-new-host-keys'], prompts });
 }
 
@@ -59,11 +76,19 @@ export async function runHostCommand(flags: HostRunFlags, phases: readonly Phase
   const write = hooks.write ?? ((t: string) => process.stdout.write(t));
 
   if (flags['dry-run']) {
+    hooks.onInputValid?.();
     const undeclared = hosts.filter((h) => !h.os);
     let transportFor = hooks.transportFor;
     if (undeclared.length > 0) {
       process.stderr.write(`note: connecting to ${undeclared.map((h) => h.name).join(', ')} only to read /etc/os-release (no os: in the cluster file)\n`);
-      transportFor ??= await defaultTransportFactory(flags);
+      // Only the --ask-pass question can be cancelled here; reading os-release changes nothing.
+      const interrupt = handleInterrupts(() => 'interrupted (Ctrl-C) before any host was contacted');
+      try {
+        transportFor ??= await defaultTransportFactory(flags, interrupt);
+      } finally {
+        interrupt.dispose();
+      }
+      if (interrupt.signal.aborted) return INTERRUPTED_EXIT;
     }
     const plans: HostPlan[] = [];
     for (const host of hosts) {
@@ -90,36 +115,36 @@ export async function runHostCommand(flags: HostRunFlags, phases: readonly Phase
   if (missing.length > 0) throw new InputError(locateProblems(cluster, missing));
 
   const runId = hooks.runId ?? newRunId();
-  const transportFor = hooks.transportFor ?? (await defaultTransportFactory(flags));
-  const open = new Set<Transport>();
-  const onSigint = () => {
-    process.stderr.write(`\ninterrupted: ending the sessions on ${open.size} host(s); scripts stop where they are (see the logs in ${runLogDir(cluster.stateDir, runId)})\n`);
-    void Promise.allSettled([...open].map((t) => t.close())).then(() => process.exit(130));
-  };
-  process.once('SIGINT', onSigint);
+  const logDir = runLogDir(cluster.stateDir, runId);
+  let running = false;
+  const interrupt = handleInterrupts(() =>
+    running ? `interrupted (Ctrl-C): ending the scripts still running (Ctrl-C again quits at once); the summary follows (logs: ${logDir})` : 'interrupted (Ctrl-C) before any host was contacted',
+  );
   try {
+    const transportFor = hooks.transportFor ?? (await defaultTransportFactory(flags, interrupt));
+    if (interrupt.signal.aborted) return INTERRUPTED_EXIT;
+    hooks.onInputValid?.();
+    running = true;
     const reports = await executeHosts({
       cluster,
       hosts,
       phases,
       selection,
       runId,
-      logDir: runLogDir(cluster.stateDir, runId),
+      logDir,
       secrets,
       concurrency: flags.concurrency,
-      display: flags.json ? 'silent' : 'live',
-      transportFor: (host) => {
-        const t = transportFor(host, cluster);
-        open.add(t);
-        return t;
-      },
+      display: flags.json ? 'silent' : flags.verbose ? 'lines' : 'live',
+      signal: interrupt.signal,
+      transportFor: (host) => transportFor(host, cluster),
       ...(flags.verbose && !flags.json
         ? { onOutput: (host: Host, stream: 'stdout' | 'stderr', line: string) => process.stderr.write(`${host.name}${stream === 'stderr' ? '!' : '|'} ${line}\n`) }
         : {}),
     });
     write(flags.json ? `${summaryJson(runId, reports)}\n` : `\n${formatSummary(reports)}\n`);
+    if (interrupt.signal.aborted) return INTERRUPTED_EXIT;
     return reports.every((r) => r.status === 'ok') ? 0 : 1;
   } finally {
-    process.off('SIGINT', onSigint);
+    interrupt.dispose();
   }
 }

@@ -17,6 +17,7 @@ import { parseFact, parseMarker, receivedKey } from './markers.js';
 import { type HostPlan, planHost } from './plan.js';
 import { countSteps, type HostReport, type StepReport, type StepStatus } from './report.js';
 
+/** How many of the failing step's last stderr lines the summary shows. */
 const STDERR_TAIL = 15;
 
 export interface HostRunOptions {
@@ -38,6 +39,12 @@ export class HostRun extends EventEmitter {
   private readonly facts = new Map<string, Map<string, string>>();
   private readonly started = Date.now();
   private log: HostLog | undefined;
+  /** stderr since the current step began (or since its script started, before the first step). */
+  private stepStderr: string[] = [];
+  /** Set by interrupt(): no new script starts, and failures say so. */
+  private interrupted = false;
+  /** Every phase ran (the run has nothing left to do). */
+  private completed = false;
 
   constructor(
     readonly host: Host,
@@ -84,13 +91,26 @@ export class HostRun extends EventEmitter {
 
   /** Runs this host's script for `phase` (if it has one); a failure marks the host failed. */
   async runPhase(phase: Phase): Promise<void> {
+    if (!this.ok || this.interrupted) return;
     const script = this.plan?.scripts.find((s) => s.phase.id === phase.id);
-    if (!this.ok || !script) return;
     try {
-      await this.runScript(script);
+      if (script) await this.runScript(script);
     } catch (err) {
       this.fail(err);
+      return;
     }
+    if (phase.id === this.opts.phases[this.opts.phases.length - 1]?.id) this.completed = true;
+  }
+
+  /**
+   * Ctrl-C: ends the running script's session (the transport stops the script), starts
+   * nothing new, and fails the host unless it had already done everything.
+   */
+  async interrupt(): Promise<void> {
+    if (this.completed || this.interrupted) return;
+    this.interrupted = true;
+    await this.opts.transport.close().catch(() => undefined);
+    if (this.ok) this.fail(new HostError(this.host.name, 'interrupted (Ctrl-C)'));
   }
 
   factsOf(phaseId: string): HostFacts {
@@ -123,13 +143,19 @@ export class HostRun extends EventEmitter {
     log?.event(`phase ${script.phase.id}: script follows`);
     log?.line(redactSecrets(script.text));
     let stepStarted = Date.now();
+    this.stepStderr = [];
     const onLine = (stream: 'stdout' | 'stderr') => (raw: string) => {
       const line = scrubSecrets(raw, opts.secrets);
+      if (stream === 'stderr' && parseMarker(line)?.status === 'begin') {
+        // stderr's copy of a step's begin marker (see preamble.ts): what follows is that step's.
+        this.stepStderr = [];
+        return;
+      }
       log?.line(stream === 'stderr' ? `[stderr] ${line}` : line);
       opts.onOutput?.(host, stream, line);
       if (stream === 'stderr') {
-        this.report.stderrTail.push(line);
-        if (this.report.stderrTail.length > STDERR_TAIL) this.report.stderrTail.shift();
+        this.stepStderr.push(line);
+        if (this.stepStderr.length > STDERR_TAIL) this.stepStderr.shift();
         return;
       }
       const fact = parseFact(line);
@@ -164,15 +190,23 @@ export class HostRun extends EventEmitter {
     this.emit('step', step);
   }
 
+  /** The first failure is the host's: later ones (e.g. the session ending after it) are only logged. */
   private fail(err: unknown): void {
+    const raw = err instanceof Error ? err.message : String(err);
+    const message = scrubSecrets(raw, this.opts.secrets);
+    if (!this.ok) {
+      this.log?.event(`also: ${message}`);
+      return;
+    }
     this.report.status = 'failed';
-    const message = err instanceof Error ? err.message : String(err);
-    this.report.error = scrubSecrets(message, this.opts.secrets);
     const running = this.report.steps.find((s) => s.status === 'running');
     if (running) this.setStatus(running, 'failed');
     const step = (err instanceof HostError ? err.step : undefined) ?? running?.id;
     if (step) this.report.failedStep = step;
-    this.log?.event(`failed: ${this.report.error}`);
+    this.report.error = this.interrupted ? `interrupted (Ctrl-C)${running ? ` during step ${running.id}` : ' before it finished'}` : message;
+    // What the failing step (or the script, before its first step) wrote on stderr.
+    this.report.stderrTail = [...this.stepStderr];
+    this.log?.event(`failed: ${this.report.error}${this.interrupted && message !== this.report.error ? ` (${message})` : ''}`);
     this.emit('failed', this.report);
   }
 }

@@ -48,6 +48,8 @@ export function parseSelection(phases: readonly Phase[], only?: string, skip?: s
   const selection: StepSelection = {};
   const o = parse('--only', only);
   const s = parse('--skip', skip);
+  const guards = allSteps(phases).filter((step) => step.guard && s?.has(step.id));
+  if (guards.length > 0) throw new InputError(guards.map((g) => ({ path: '--skip', reason: `${g.id} always runs: ${g.guard?.why ?? 'it is a guard'}` })));
   if (o) selection.only = o;
   if (s) selection.skip = s;
   return selection;

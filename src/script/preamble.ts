@@ -4,7 +4,9 @@
  * parses, and the file helpers used by files.ts fragments.
  *
  * Marker lines on stdout: `::k8sprep:: <step-id> <begin|unchanged|changed|failed>`;
- * fact lines: `::k8sprep-fact:: <key> <value>`.
+ * fact lines: `::k8sprep-fact:: <key> <value>`. Each `begin` is also written to stderr:
+ * the two streams reach the runner unordered against each other, and that copy is how it
+ * knows which step wrote which stderr line (the summary shows the failing step's).
  */
 export const MARKER_PREFIX = '::k8sprep::';
 export const FACT_PREFIX = '::k8sprep-fact::';
@@ -57,6 +59,7 @@ k8sprep_run_step() {
   local id=$1 fn=$2
   K8SPREP_STEP=$id
   k8sprep_mark "$id" begin
+  k8sprep_mark "$id" begin >&2
   if "$fn"_check; then
     k8sprep_mark "$id" unchanged
   else

@@ -20,6 +20,7 @@ export interface RenderedScript {
 }
 
 export function isSelected(step: Step, selection: StepSelection): boolean {
+  if (step.guard) return true;
   if (selection.only && !selection.only.has(step.id)) return false;
   return !selection.skip?.has(step.id);
 }
@@ -45,9 +46,10 @@ function renderStep(step: Step, ctx: StepContext): string {
   ].join('\n');
 }
 
-/** The steps of `phase` that apply to this host and are selected; empty = no script. */
+/** The steps of `phase` that apply to this host and are selected; empty = no script (also when only guards are left: they guard nothing). */
 export function stepsFor(phase: Phase, ctx: StepContext, selection: StepSelection): Step[] {
-  return phase.steps.filter((s) => s.appliesTo(ctx) && isSelected(s, selection));
+  const steps = phase.steps.filter((s) => s.appliesTo(ctx) && isSelected(s, selection));
+  return steps.every((s) => s.guard) ? [] : steps;
 }
 
 export function renderHostScript(ctx: StepContext, phase: Phase, selection: StepSelection): RenderedScript {

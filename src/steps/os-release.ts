@@ -6,6 +6,7 @@ import type { Step } from './types.js';
 export const osReleaseStep: Step = {
   id: 'os-release',
   title: 'Confirm the host runs the expected OS',
+  guard: { why: 'it stops a script rendered for one OS from running on another' },
   appliesTo: () => true,
   check: (ctx) => `# shellcheck source=/dev/null\n${osFamily(ctx.os).osReleaseMatches}`,
   apply: (ctx) =>

@@ -27,6 +27,11 @@ export interface Step {
   /** kebab-case, unique across phases; what `--only` / `--skip` name. */
   id: string;
   title: string;
+  /**
+   * A guard protects the other steps of its script (e.g. "this host runs the OS the script
+   * was rendered for"): it runs whatever --only / --skip say, and --skip cannot name it.
+   */
+  guard?: { why: string };
   appliesTo(ctx: StepContext): boolean;
   /** Shell functions shared by check, apply and verify; rendered once, before them. */
   helpers?(ctx: StepContext): string;

@@ -7,6 +7,7 @@
  * host, ~/.ssh/id_ed25519 and ~/.ssh/id_rsa, then the password (passwordEnv or
  * --ask-pass) for `password` and `keyboard-interactive`.
  */
+import { createHash } from 'node:crypto';
 import { access, readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -99,6 +100,24 @@ function describe(c: Candidate): string {
 
 const isNoPassphrase = (err: Error) => /no passphrase given/i.test(err.message);
 
+/**
+ * Encrypted keys decrypted in this process, by path, content and passphrase (a digest).
+ * Decrypting costs bcrypt rounds (a second of CPU or more for OpenSSH keys): once per key
+ * file, not once per host, or 30 hosts spend half a minute of CPU and busy machines hit the
+ * connect timeout.
+ */
+const decrypted = new Map<string, ParsedKey | Error>();
+
+function decryptKey(path: string, data: Buffer, passphrase: string): ParsedKey | Error {
+  const id = createHash('sha256').update(path).update('\0').update(data).update('\0').update(passphrase).digest('hex');
+  let key = decrypted.get(id);
+  if (!key) {
+    key = firstKey(ssh2.utils.parseKey(data, passphrase));
+    decrypted.set(id, key);
+  }
+  return key;
+}
+
 function firstKey(parsed: ParsedKey | ParsedKey[] | Error): ParsedKey | Error {
   if (Array.isArray(parsed)) return parsed[0] ?? new Error('no key in file');
   return parsed;
@@ -112,7 +131,7 @@ export interface AuthAttempt {
   notes: string[];
   /** Set when the configured identityFile cannot be used: the connection fails with this. */
   fatal?: Error;
-  /** Called around questions so connect timeouts do not run while a person types. */
+  /** Called around questions (and key decryption) so connect timeouts do not run while a person types. */
   onPrompt?: (asking: boolean) => void;
 }
 
@@ -157,7 +176,8 @@ export async function prepareAuth(s: AuthSettings): Promise<AuthAttempt> {
       } catch (err) {
         return skip((err as Error).message.replace(`${c.path} `, 'it '));
       }
-      key = firstKey(ssh2.utils.parseKey(data, passphrase));
+      // Local CPU work, not the network: it does not count against the connect timeout.
+      key = await ask(async () => decryptKey(c.path, data, passphrase));
       if (key instanceof Error) return skip(`the passphrase ${fromEnv !== undefined ? `from ${PASSPHRASE_ENV} ` : ''}does not decrypt it`);
     }
     if (key instanceof Error) return skip(`not a usable private key (${key.message})`);

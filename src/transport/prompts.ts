@@ -19,12 +19,27 @@ export interface InteractivePromptOptions {
   isTTY?: boolean;
   /** Asks one hidden question (default: @inquirer/prompts `password`, drawn on stderr). */
   ask?: (message: string) => Promise<string>;
+  /** Called when the operator cancels a question with Ctrl-C (the terminal is raw then: no SIGINT). */
+  onCancel?: () => void;
+}
+
+/** A question the operator cancelled with Ctrl-C. */
+export class PromptCancelled extends Error {
+  constructor() {
+    super('the question was cancelled (Ctrl-C)');
+    this.name = 'PromptCancelled';
+  }
 }
 
 async function inquirerAsk(message: string): Promise<string> {
   const { password } = await import('@inquirer/prompts');
-  // stderr keeps stdout clean for --json.
-  return password({ message, mask: true }, { output: process.stderr });
+  try {
+    // stderr keeps stdout clean for --json.
+    return await password({ message, mask: true }, { output: process.stderr });
+  } catch (err) {
+    if (err instanceof Error && err.name === 'ExitPromptError') throw new PromptCancelled();
+    throw err;
+  }
 }
 
 export function interactivePrompts(opts: InteractivePromptOptions): CredentialPrompts {
@@ -35,7 +50,10 @@ export function interactivePrompts(opts: InteractivePromptOptions): CredentialPr
   // Two prompts drawn at once would garble the terminal: chain them.
   let queue: Promise<unknown> = Promise.resolve();
   const serialized = (message: string): Promise<string> => {
-    const next = queue.then(() => ask(message));
+    const next = queue.then(() => ask(message)).catch((err: unknown) => {
+      if (err instanceof PromptCancelled) opts.onCancel?.();
+      throw err;
+    });
     queue = next.catch(() => undefined);
     return next;
   };

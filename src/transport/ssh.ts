@@ -14,6 +14,7 @@ import { describeScript, scriptCommand, signalExitStatus, sudoProblemMessage, Su
 import { LineSplitter } from './lines.js';
 import type { CredentialPrompts } from './prompts.js';
 import { openClient, type ConnectSettings, type Endpoint } from './ssh-connect.js';
+import { announcingSession, sessionGroup, stopSessionGroup } from './ssh-stop.js';
 import type { OutputHandlers, Transport } from './types.js';
 
 export interface SshTransportOptions {
@@ -34,6 +35,8 @@ export interface SshTransportOptions {
 
 interface Running {
   channel: ClientChannel;
+  /** The process group the script runs in on the host, once the command line announced it. */
+  pgid?: number;
   /** Rejects the run: the connection was lost, or close() ended it. */
   fail(): void;
 }
@@ -171,7 +174,8 @@ export class SshTransport implements Transport {
     const client = await this.ensureClient();
     const root = this.host.ssh.user === 'root';
     const password = root ? undefined : await (this.sudoPassword ??= sudoPassword(this.hostName, { ...this.endpoint, env: this.settings.env, prompts: this.settings.prompts }));
-    const { command, stdinPrefix } = scriptCommand(args, { root, sudoPassword: password });
+    const { command: bare, stdinPrefix } = scriptCommand(args, { root, sudoPassword: password });
+    const command = announcingSession(bare);
     const what = describeScript(script);
 
     return new Promise<number>((resolve, reject) => {
@@ -208,6 +212,10 @@ export class SshTransport implements Transport {
           handlers.onStdoutLine?.(line);
         });
         const stderr = new LineSplitter((line) => {
+          // The command line's first words are its process group (see ssh-stop.ts); only
+          // login noise (a shell rc file's) can come before it.
+          const pgid = run?.pgid === undefined ? sessionGroup(line) : undefined;
+          if (pgid !== undefined && run) return void (run.pgid = pgid);
           sudo.stderrLine(line);
           handlers.onStderrLine?.(line);
         });
@@ -250,13 +258,18 @@ export class SshTransport implements Transport {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const run of [...this.running]) {
-      run.fail();
-      // Like OpenSSH without a pty, the script is not killed (yum or pacman stopped mid-
-      // transaction is worse than one that finishes its step): its output pipe is gone, so
-      // it dies of SIGPIPE at its next write — the next step marker at the latest.
-      run.channel.close();
+    const runs = [...this.running];
+    for (const run of runs) run.fail();
+    // Closing a run means stopping it (Ctrl-C): TERM to its process group on the host (the
+    // shell, sudo, bash -s and the step's commands). Without it the script would carry on
+    // until its next write hit the closed pipe — or forever, if it never writes again.
+    const live = this.client;
+    if (live) {
+      const root = this.host.ssh.user === 'root';
+      const sudoPassword = root ? undefined : await this.sudoPassword?.catch(() => undefined);
+      await Promise.all(runs.map((run) => (run.pgid === undefined ? undefined : stopSessionGroup(live, run.pgid, { root, sudoPassword }))));
     }
+    for (const run of runs) run.channel.close();
     const client = this.client ?? (await this.connecting?.catch(() => undefined));
     if (client) {
       await new Promise<void>((resolve) => {

@@ -80,6 +80,8 @@ async function expectRefused(args: string[], expected: string[], text?: string):
 const COMMANDS: [string, string[]][] = [
   ['config validate', ['config', 'validate', '-c', F]],
   ['node init --prep-only', ['node', 'init', '--prep-only', '-c', F]],
+  // Without --prep-only node init has a note to print, but only once the input is valid.
+  ['node init', ['node', 'init', '-c', F]],
 ];
 
 interface Case {
@@ -235,6 +237,13 @@ describe.each(COMMANDS)('%s refuses bad cluster files', (_label, args) => {
     const missing = args.map((a) => (a === F ? 'nope.yaml' : a));
     await expectRefused(missing, ['--config: nope.yaml: no such file']);
   });
+
+  test('a directory given to -c is named, relative or absolute', async () => {
+    mkdirSync(join(work.path, 'conf'));
+    await expectRefused(args.map((a) => (a === F ? 'conf' : a)), ['--config: conf: is a directory, not a cluster file']);
+    // `-c .`: relative to the working directory it is "", so the absolute path is shown.
+    await expectRefused(args.map((a) => (a === F ? '.' : a)), [`--config: ${work.path}: is a directory, not a cluster file`]);
+  });
 });
 
 test('the shell-metacharacter host names did not run', () => {
@@ -265,10 +274,26 @@ describe('conflicting flags (node init --prep-only)', () => {
     ['unknown step in --skip', ['--skip', 'swapp'], `--skip: unknown step "swapp"; steps: ${STEP_IDS}`],
     ['unknown host in --hosts', ['--hosts', 'cp1,zz'], '--hosts: no host named "zz" in the cluster (hosts: cp1, w1)'],
     ['--json with --dry-run', ['--json', '--dry-run'], '--json: cannot be combined with --dry-run (the dry run prints scripts)'],
-    ['an unknown flag', ['--bogus'], 'Nonexistent flag: --bogus'],
+    ['an unknown flag', ['--bogus'], '--bogus: unknown flag (see --help)'],
+    ['--concurrency 0', ['--concurrency', '0'], '--concurrency: expected an integer greater than or equal to 1 but received: 0'],
+    ['--concurrency abc', ['--concurrency', 'abc'], '--concurrency: expected an integer but received: abc'],
+    ['--concurrency 501', ['--concurrency=501'], '--concurrency: expected an integer less than or equal to 500 but received: 501'],
+    ['--out without a value (last)', ['--dry-run', '--out'], '--out: needs a value'],
+    ['--out followed by another flag', ['--out', '--dry-run'], '--out: needs a value'],
+    ['-c given twice', ['-c', F], '--config: is given more than once'],
+    ['a stray argument', ['extra'], '"extra": unexpected argument: this command takes flags only (see --help)'],
+    ['--skip os-release (a guard)', ['--skip', 'os-release'], '--skip: os-release always runs: it stops a script rendered for one OS from running on another'],
   ];
   test.each(FLAG_CASES)('%s', async (_name, extra, line) => {
     await expectRefused(['node', 'init', '--prep-only', '-c', F, ...extra], [line], cluster());
+  });
+
+  test('two unknown flags: one line each', async () => {
+    await expectRefused(['node', 'init', '--prep-only', '-c', F, '--bogus', '--nope=1'], ['--bogus: unknown flag (see --help)', '--nope: unknown flag (see --help)'], cluster());
+  });
+
+  test('a value outside --os\'s choices', async () => {
+    await expectRefused(['node', 'init', '--prep-only', '--host', '127.0.0.97', '--os', 'ubuntu', '--version', '1.30.6'], ['--os: "ubuntu" is not one of centos7, arch']);
   });
 
   test('--host without -c still needs --os and --version', async () => {
@@ -323,6 +348,13 @@ describe('identity files', () => {
     expect(headers).toContain('# k8sprep host=w1 address=127.0.0.98 phase=prep');
     expect(listener.connections()).toBe(seen);
     expect(r.after).toEqual(r.before);
+  });
+
+  test('node init without --prep-only: the note comes once the input is valid, alone on stderr', async () => {
+    const r = await run(['node', 'init', '--dry-run', '-c', F], text());
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('note: the kubeadm bootstrap phases (init, join, CNI) are not in this release yet; running host preparation only\n');
+    expect(r.stdout).toMatch(/^# k8sprep host=cp1 /);
   });
 
   test('config validate does not need the identity file either', async () => {

@@ -3,7 +3,7 @@
  * bad-input tests need: a temp working directory, a loopback listener that counts
  * connections ("nothing contacted"), and a directory listing ("nothing written").
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -74,27 +74,47 @@ export function assertBuilt(): void {
   }
 }
 
-/** `node bin/run.js ...args` in `cwd`, with a throwaway HOME, CI=true and no stdin. */
-export function runCli(args: readonly string[], opts: { cwd: string; home?: string; env?: Record<string, string> }): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: opts.cwd,
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: opts.home ?? opts.cwd,
-        CI: 'true',
-        NO_COLOR: '1',
-        ...opts.env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+export interface CliOptions {
+  cwd: string;
+  home?: string;
+  env?: Record<string, string>;
+}
+
+/** A CLI process still running: its output so far, and its result once it exits. */
+export interface RunningCli {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  result: Promise<CliResult>;
+}
+
+/** Starts `node bin/run.js ...args` in `cwd`, with a throwaway HOME, CI=true and no stdin. */
+export function startCli(args: readonly string[], opts: CliOptions): RunningCli {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: opts.cwd,
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: opts.home ?? opts.cwd,
+      CI: 'true',
+      NO_COLOR: '1',
+      ...opts.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const result = new Promise<CliResult>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+  return { child, stdout: () => stdout, stderr: () => stderr, result };
+}
+
+/** `node bin/run.js ...args` in `cwd`, with a throwaway HOME, CI=true and no stdin. */
+export function runCli(args: readonly string[], opts: CliOptions): Promise<CliResult> {
+  return startCli(args, opts).result;
 }
 
 export function tempDir(prefix = 'k8sprep-test-'): { path: string; remove(): void } {

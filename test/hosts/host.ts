@@ -11,7 +11,7 @@ import { createWriteStream, readdirSync, readFileSync, readlinkSync } from 'node
 import { lstat, readFile, readlink, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { killRecorded, run, settlesWithin, sleep, startTime, SYSTEM_PATH } from './proc.js';
+import { isZombie, killRecorded, run, settlesWithin, sleep, startTime, SYSTEM_PATH } from './proc.js';
 import type { BlockHandle, ExecResult, HostStat, TestHost, TestHostOs } from './types.js';
 
 export const HARNESS_DIR = fileURLToPath(new URL('.', import.meta.url));
@@ -332,11 +332,6 @@ export class Host implements TestHost {
     process.kill(this.initPid, 'SIGUSR1'); // host-init.sh's init starts sshd on USR1
     await up;
   }
-}
-
-function isZombie(pid: number): boolean {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
 }
 
 /** Calls fn with each complete line of a stream. */

@@ -65,6 +65,22 @@ export function killRecorded(pid: number, start: string | undefined): void {
   }
 }
 
+/** A process that exited and waits for its parent (or a reaper) to collect it. */
+export function isZombie(pid: number): boolean {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+}
+
+/** Alive and not a zombie (an orphan may wait for a reaper that never comes). */
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return !isZombie(pid);
+  } catch {
+    return false;
+  }
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }

@@ -1,7 +1,8 @@
 /**
  * The executor over real bash (the local transport): stages and cross-host checks,
- * marker parsing, failure isolation, logs with secrets scrubbed, the summary, and the
- * receive times the runner records for facts (clock skew across hosts run at different moments).
+ * marker parsing, failure isolation, logs with secrets scrubbed, the summary, the failing
+ * step's stderr, aborting (Ctrl-C) a run, and the receive times the runner records for facts
+ * (clock skew across hosts run at different moments).
  */
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,7 @@ import { writeFile } from '../../src/script/files.js';
 import { preflightCrossHostCheck } from '../../src/steps/preflight/cross-host.js';
 import type { Phase, Step } from '../../src/steps/types.js';
 import { LocalTransport } from '../../src/transport/local.js';
+import { isRunning } from '../hosts/proc.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -181,4 +183,83 @@ test("clocks are compared as offsets from when the runner received them: hosts r
   } finally {
     Date.now = realNow;
   }
+});
+
+test("a failed host's stderr tail is its failing step's stderr, not the whole run's last lines", async () => {
+  const c = cluster(['s1', 's2']);
+  const noisy: Step = {
+    id: 'noisy',
+    title: 'succeeds, talking on stderr',
+    appliesTo: () => true,
+    check: () => 'false',
+    apply: () => 'for i in $(seq 1 20); do echo "noise $i" >&2; done',
+    verify: () => 'true',
+  };
+  const broken: Step = {
+    id: 'broken',
+    title: 'fails on s2',
+    appliesTo: () => true,
+    check: () => 'false',
+    apply: (ctx) => (ctx.host.name === 's2' ? 'echo "broken: disk full" >&2\necho "broken: giving up" >&2\nfalse' : 'true'),
+    verify: () => 'true',
+  };
+  const [s1, s2] = await run(c, [{ id: 'prep', title: 'prep', steps: [noisy, broken] }]);
+  expect([s2?.status, s2?.failedStep, s2?.error]).toEqual(['failed', 'broken', 'phase prep exited with status 1 in step broken']);
+  expect(s2?.stderrTail).toEqual(['broken: disk full', 'broken: giving up']);
+  expect(formatSummary([s1!, s2!])).toMatch(/s2: step broken \(fails on s2\) failed: [^\n]*\n {2}\| broken: disk full\n {2}\| broken: giving up$/);
+  // A host that succeeded has no failure to explain.
+  expect([s1?.status, s1?.stderrTail]).toEqual(['ok', []]);
+  // The noise is still in the host's log.
+  expect(await readFile(s2?.logPath ?? '', 'utf8')).toContain('[stderr] noise 20');
+});
+
+test('aborting (Ctrl-C) kills the running step, runs nothing after it, and reports the host interrupted', async () => {
+  const c = cluster(['i1']);
+  const pidFile = join(dir, 'sleep.pid');
+  const waits: Step = {
+    id: 'waits',
+    title: 'waits',
+    appliesTo: () => true,
+    check: () => 'false',
+    apply: () => `sleep 120 &\necho "$!" >${shq(pidFile)}\nwait "$!"`,
+    verify: () => 'true',
+  };
+  const controller = new AbortController();
+  const started = (async () => {
+    for (;;) {
+      const pid = await readFile(pidFile, 'utf8').catch(() => '');
+      if (pid.trim()) return Number(pid);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  const reports = executeHosts({
+    cluster: c,
+    hosts: c.hosts,
+    phases: [
+      { id: 'prep', title: 'prep', steps: [waits, fileStep('after')] },
+      { id: 'later', title: 'later', steps: [fileStep('later')] },
+    ],
+    selection: {},
+    runId: 'test-run',
+    logDir: join(dir, 'logs'),
+    secrets: new Map([['token', 'abcdef.0123456789abcdef']]),
+    concurrency: 2,
+    display: 'silent',
+    signal: controller.signal,
+    transportFor: (host) => new LocalTransport(host),
+  });
+  const sleepPid = await started;
+  controller.abort();
+  const [r] = await reports;
+  expect([r?.status, r?.failedStep, r?.error]).toEqual(['failed', 'waits', 'interrupted (Ctrl-C) during step waits']);
+  expect(r?.steps.map((s) => [s.id, s.status])).toEqual([
+    ['waits', 'failed'],
+    ['after', 'not-run'],
+    ['later', 'not-run'],
+  ]);
+  // The step's own child is gone too (the whole process group was ended), and nothing later ran.
+  expect(isRunning(sleepPid)).toBe(false);
+  await expect(stat(join(dir, 'i1', 'after'))).rejects.toThrow();
+  await expect(stat(join(dir, 'i1', 'later'))).rejects.toThrow();
+  expect(await readFile(r?.logPath ?? '', 'utf8')).toContain('failed: interrupted (Ctrl-C) during step waits');
 });

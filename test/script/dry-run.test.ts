@@ -80,13 +80,13 @@ describe('printed dry run', () => {
 
   test('--only / --skip reach the printed scripts', async () => {
     const only = (await dryRun({ hosts: 'cp1', only: 'sysctl' })).out;
-    expect(only.match(/^ {2}k8sprep_run_step .*$/gm)).toEqual(['  k8sprep_run_step sysctl k8sprep_step_sysctl']);
-    const skip = (await dryRun({ hosts: 'cp1', skip: 'os-release,sysctl' })).out;
+    expect(only.match(/^ {2}k8sprep_run_step .*$/gm)).toEqual(['  k8sprep_run_step os-release k8sprep_step_os_release', '  k8sprep_run_step sysctl k8sprep_step_sysctl']);
+    const skip = (await dryRun({ hosts: 'cp1', skip: 'preflight,sysctl' })).out;
     const runs = skip.match(/^ {2}k8sprep_run_step \S+/gm)?.map((l) => l.split(' ').pop());
     const ctx = stepContext(ha, ha.hosts[0]!, 'centos7');
     expect(runs).toEqual(
       allSteps(phases)
-        .filter((st) => st.appliesTo(ctx) && st.id !== 'os-release' && st.id !== 'sysctl')
+        .filter((st) => st.appliesTo(ctx) && st.id !== 'preflight' && st.id !== 'sysctl')
         .map((st) => st.id),
     );
     expect(runs).toEqual(expect.arrayContaining(['swap', 'kernel-modules']));

@@ -77,18 +77,29 @@ describe('--only / --skip', () => {
   const prepIds = () => prepPhase.steps.filter((st) => st.appliesTo(stepContext(ha, ha.hosts[0]!, 'centos7'))).map((st) => st.id);
   const prepScript = (plan: ReturnType<typeof render>) => plan.scripts.find((sc) => sc.phase.id === 'prep')!;
 
-  test('--only keeps just the named steps, in phase order', () => {
+  test('--only keeps just the named steps, in phase order, behind the os-release guard', () => {
     const plan = render('sysctl,swap');
     expect(plan.scripts).toHaveLength(1);
-    expect(plan.scripts[0]!.steps.map((s) => s.id)).toEqual(['swap', 'sysctl']);
+    // The guard always runs first: a script for CentOS never touches a host that is not CentOS.
+    expect(plan.scripts[0]!.steps.map((s) => s.id)).toEqual(['os-release', 'swap', 'sysctl']);
     expect(plan.scripts[0]!.text).not.toContain(`${fn('kernel-modules')}_check`);
-    expect(plan.scripts[0]!.text).not.toContain('k8sprep_run_step os-release');
+    expect(plan.scripts[0]!.text.match(/^ {2}k8sprep_run_step \S+/gm)).toEqual(['  k8sprep_run_step os-release', '  k8sprep_run_step swap', '  k8sprep_run_step sysctl']);
     expect(plan.scripts[0]!.fileName).toBe('01-prep.sh');
+  });
+
+  test('--only naming only the guard, or only steps of another phase, leaves a phase without a script', () => {
+    expect(render('os-release').scripts).toEqual([]);
+    expect(render('preflight').scripts.map((s) => s.phase.id)).toEqual(['preflight']);
+  });
+
+  test('--skip cannot name a guard (it would let a script run on the wrong OS)', () => {
+    expect(() => render(undefined, 'swap,os-release')).toThrow('--skip: os-release always runs: it stops a script rendered for one OS from running on another');
   });
 
   test('--skip drops the named steps', () => {
     const plan = render(undefined, 'swap,kernel-modules');
     expect(prepScript(plan).steps.map((s) => s.id)).toEqual(prepIds().filter((id) => id !== 'swap' && id !== 'kernel-modules'));
+    expect(prepScript(plan).steps[0]?.id).toBe('os-release');
     expect(prepScript(plan).text).not.toContain(`${fn('swap')}_apply`);
     expect(prepScript(plan).text).toContain(`${fn('sysctl')}_apply`);
   });
@@ -196,7 +207,8 @@ describe('a rendered script run under bash: the step trio and the markers', () =
     writeFileSync(join(dir.path, 'one'), '');
     const script = render([fileStep('one'), fileStep('two')]);
     const first = runBash(script, ['run-1']);
-    expect(first.stderr).toBe('');
+    // stderr holds only each step's begin marker (it ties stderr lines to their step).
+    expect(first.stderr).toBe('::k8sprep:: one begin\n::k8sprep:: two begin\n');
     expect(first.status).toBe(0);
     expect(markers(first.stdout)).toEqual(['::k8sprep:: one begin', '::k8sprep:: one unchanged', '::k8sprep:: two begin', '::k8sprep:: two changed']);
     expect(existsSync(join(dir.path, 'two'))).toBe(true);
@@ -209,7 +221,7 @@ describe('a rendered script run under bash: the step trio and the markers', () =
     const r = runBash(script, ['run-1']);
     expect(r.status).not.toBe(0);
     expect(markers(r.stdout)).toEqual(['::k8sprep:: one begin', '::k8sprep:: one changed', '::k8sprep:: bad begin', '::k8sprep:: bad failed']);
-    expect(r.stderr).toContain('apply of bad fails');
+    expect(r.stderr).toBe('::k8sprep:: one begin\n::k8sprep:: bad begin\napply of bad fails\n');
     expect(existsSync(join(dir.path, 'bad'))).toBe(false);
     expect(existsSync(join(dir.path, 'three'))).toBe(false);
   });
@@ -218,7 +230,7 @@ describe('a rendered script run under bash: the step trio and the markers', () =
     const r = runBash(render([fileStep('v', { verifyFails: true })]), ['run-1']);
     expect(r.status).toBe(1);
     expect(markers(r.stdout)).toEqual(['::k8sprep:: v begin', '::k8sprep:: v failed']);
-    expect(r.stderr).toBe('k8sprep: step v: not in the desired state after apply\n');
+    expect(r.stderr).toBe('::k8sprep:: v begin\nk8sprep: step v: not in the desired state after apply\n');
   });
 
   test('nothing in the script can read the rest of the script from stdin', () => {

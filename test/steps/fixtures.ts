@@ -80,7 +80,8 @@ export function stepById(id: string): Step {
 /** The step rendered alone (after the preamble, before main); '' when it does not apply. */
 export function stepText(c: Cluster, hostName: string, stepId: string, os?: OsId): string {
   const ctx = ctxFor(c, hostName, os);
-  const { text, steps } = renderHostScript(ctx, phaseOf(stepId), { only: new Set([stepId]) });
+  // Its phase reduced to the step, without the guard that --only would keep in front of it.
+  const { text, steps } = renderHostScript(ctx, { ...phaseOf(stepId), steps: [stepById(stepId)] }, {});
   if (steps.length === 0) return '';
   return text.slice(text.indexOf(PREAMBLE) + PREAMBLE.length, text.indexOf('k8sprep_main() {'));
 }

@@ -7,6 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import ssh2 from 'ssh2';
 import { TransportError } from '../../src/errors.js';
 import { interactivePrompts, noPrompts, type CredentialPrompts } from '../../src/transport/prompts.js';
 import { SshTransport, type SshTransportOptions } from '../../src/transport/ssh.js';
@@ -82,9 +83,24 @@ describe('encrypted identityFile', () => {
       },
     });
     const home = newHome();
-    const all = [1, 2, 3].map(() => transport({ identityFile: encryptedKey }, { home, prompts }));
-    await Promise.all(all.map((t) => t.connect()));
-    expect(asked).toEqual([`Passphrase for ${encryptedKey}:`]);
+    // A copy no other test decrypted in this process (decrypted keys are kept per path).
+    const key = join(dir, 'encrypted_key_copy');
+    copyFileSync(encryptedKey, key);
+    const all = [1, 2, 3].map(() => transport({ identityFile: key }, { home, prompts }));
+    // Decrypting (bcrypt rounds) happens once too, not once per host.
+    const parseKey = ssh2.utils.parseKey;
+    let decryptions = 0;
+    ssh2.utils.parseKey = ((data: Buffer | string, passphrase?: Buffer | string) => {
+      if (passphrase !== undefined) decryptions++;
+      return parseKey(data, passphrase);
+    }) as typeof parseKey;
+    try {
+      await Promise.all(all.map((t) => t.connect()));
+    } finally {
+      ssh2.utils.parseKey = parseKey;
+    }
+    expect(asked).toEqual([`Passphrase for ${key}:`]);
+    expect(decryptions).toBe(1);
   });
 
   it('fails clearly without a terminal and without the variable', async () => {

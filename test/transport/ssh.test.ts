@@ -9,6 +9,7 @@ import { noPrompts } from '../../src/transport/prompts.js';
 import { SshTransport, type SshTransportOptions } from '../../src/transport/ssh.js';
 import { authorizedKey, clientHome, makeHost, removeDir, runCaptured, tempDir, TransportPool, writeAuthorizedKeys } from './helpers/fixture.js';
 import { requireSshd, TestSshd } from './helpers/sshd.js';
+import { isRunning } from '../hosts/proc.js';
 
 const ADDRESS = '127.0.0.61';
 const PORT = 2222;
@@ -37,14 +38,6 @@ beforeAll(async () => {
 
 afterEach(() => pool.closeAll());
 
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 afterAll(async () => {
   await sshd?.stop();
@@ -130,27 +123,27 @@ describe('SshTransport (key auth as root)', () => {
     await expect(t.runScript('true\n', [])).rejects.toThrow(TransportError);
   });
 
-  it('close() ends a running script and rejects it', async () => {
+  it('close() stops a running script (and what it runs) and rejects it', async () => {
     const t = transport();
+    const pids: number[] = [];
     let started: () => void = () => undefined;
     const isStarted = new Promise<void>((r) => (started = r));
-    let scriptPid = 0;
-    const run = t.runScript('echo "$$"\nsleep 1\necho next-step\nsleep 30\n', [], {
+    // Silent after its first lines: only a signal can end it before the sleep does.
+    const run = t.runScript('echo "$$"\nsleep 300 &\necho "$!"\nwait\n', [], {
       onStdoutLine: (l) => {
-        scriptPid = Number(l);
-        started();
+        pids.push(Number(l));
+        if (pids.length === 2) started();
       },
     });
     const outcome = run.then(() => 'resolved', (err: Error) => err);
     await isStarted;
-    const t0 = Date.now();
+    expect(pids.map(isRunning)).toEqual([true, true]);
     await t.close();
     const err = await outcome;
     expect(err).toBeInstanceOf(TransportError);
     expect((err as Error).message).toMatch(/ended by k8sprep while running/);
-    expect(Date.now() - t0).toBeLessThan(3000);
-    // The script is not killed, but stops at its next write (SIGPIPE): here after about 1 s.
-    for (let i = 0; i < 150 && processExists(scriptPid); i++) await new Promise((r) => setTimeout(r, 20));
-    expect(processExists(scriptPid)).toBe(false);
+    // The script's whole process group got TERM (bash -s and its sleep).
+    for (let i = 0; i < 250 && pids.some(isRunning); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(pids.map(isRunning)).toEqual([false, false]);
   });
 });

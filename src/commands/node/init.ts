@@ -21,10 +21,13 @@ export default class NodeInit extends BaseCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(NodeInit);
-    if (!flags['prep-only'] && !flags.json) {
-      process.stderr.write('note: the kubeadm bootstrap phases (init, join, CNI) are not in this release yet; running host preparation only\n');
-    }
-    const code = await runHostCommand(flags, nodeInitPhases({ prepOnly: flags['prep-only'] }));
+    const note = () => {
+      if (!flags['prep-only'] && !flags.json) {
+        process.stderr.write('note: the kubeadm bootstrap phases (init, join, CNI) are not in this release yet; running host preparation only\n');
+      }
+    };
+    // The note only once the input is known to be valid: input errors come first, alone.
+    const code = await runHostCommand(flags, nodeInitPhases({ prepOnly: flags['prep-only'] }), { onInputValid: note });
     if (code !== 0) this.exit(code);
   }
 }
