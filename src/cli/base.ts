@@ -14,7 +14,9 @@ export abstract class BaseCommand extends Command {
     }
     if (err.parse !== undefined) {
       // oclif's CLIParseError (unknown flag, bad option, exclusive flags): input, exit 2.
-      process.stderr.write(`${err.message.split('\n')[0]}\n`);
+      // Its message is a header, indented reasons and a help hint: keep the reasons, one line each.
+      const lines = err.message.split('\n').filter((l) => !/^The following errors? occurred:$|^See more help with/.test(l));
+      process.stderr.write(`${lines.map((l) => l.trim()).join('\n')}\n`);
       return this.exit(2);
     }
     return super.catch(err);

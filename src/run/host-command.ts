@@ -4,8 +4,7 @@
  * Returns the exit code (0 ok, 1 a host failed); input problems throw InputError (2).
  */
 import type { Cluster, Host } from '../cluster/types.js';
-import { loadClusterFromFlags, missingIdentityFiles, type ClusterSourceFlags } from '../cli/cluster-source.js';
-import { locateProblems } from '../cluster/load.js';
+import { loadClusterFromFlags, requireIdentityFiles, type ClusterSourceFlags } from '../cli/cluster-source.js';
 import { InputError } from '../errors.js';
 import type { Phase } from '../steps/types.js';
 import type { Transport } from '../transport/types.js';
@@ -15,6 +14,7 @@ import { newRunId, runLogDir } from './log.js';
 import { type HostPlan, parseSelection, planHost, selectHosts } from './plan.js';
 import { formatSummary, summaryJson } from './summary.js';
 import { detectOs } from './detect-os.js';
+import { transportFactory } from './transports.js';
 
 export interface HostRunFlags extends ClusterSourceFlags {
   hosts?: string | undefined;
@@ -44,12 +44,6 @@ function checkFlagCombinations(flags: HostRunFlags): void {
   if (flags.json && flags['dry-run']) throw InputError.single('--json', 'cannot be combined with --dry-run (the dry run prints scripts)');
 }
 
-async function defaultTransportFactory(flags: HostRunFlags): Promise<(host: Host, cluster: Cluster) => Transport> {
-  const { createTransport, interactivePrompts } = await import('../transport/index.js');
-  const prompts = interactivePrompts({ askPass: flags['ask-pass'] });
-  return (host) => createTransport(host, { acceptNewHostKeys: flags['accept-new-host-keys'], prompts });
-}
-
 export async function runHostCommand(flags: HostRunFlags, phases: readonly Phase[], hooks: HostCommandHooks = {}): Promise<number> {
   checkFlagCombinations(flags);
   const cluster = await loadClusterFromFlags(flags);
@@ -63,7 +57,7 @@ export async function runHostCommand(flags: HostRunFlags, phases: readonly Phase
     let transportFor = hooks.transportFor;
     if (undeclared.length > 0) {
       process.stderr.write(`note: connecting to ${undeclared.map((h) => h.name).join(', ')} only to read /etc/os-release (no os: in the cluster file)\n`);
-      transportFor ??= await defaultTransportFactory(flags);
+      transportFor ??= await transportFactory(flags);
     }
     const plans: HostPlan[] = [];
     for (const host of hosts) {
@@ -86,11 +80,10 @@ export async function runHostCommand(flags: HostRunFlags, phases: readonly Phase
     return 0;
   }
 
-  const missing = missingIdentityFiles(cluster).filter((p) => hosts.some((h) => h.index === p.path[2]));
-  if (missing.length > 0) throw new InputError(locateProblems(cluster, missing));
+  requireIdentityFiles(cluster, hosts);
 
   const runId = hooks.runId ?? newRunId();
-  const transportFor = hooks.transportFor ?? (await defaultTransportFactory(flags));
+  const transportFor = hooks.transportFor ?? (await transportFactory(flags));
   const open = new Set<Transport>();
   const onSigint = () => {
     process.stderr.write(`\ninterrupted: ending the sessions on ${open.size} host(s); scripts stop where they are (see the logs in ${runLogDir(cluster.stateDir, runId)})\n`);
