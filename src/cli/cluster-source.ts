@@ -1,10 +1,10 @@
 /** Where the cluster comes from: `-c FILE` (default ./cluster.yaml) or the single-host flags. */
 import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { loadClusterFile, validateClusterObject } from '../cluster/load.js';
+import { loadClusterFile, locateProblems, validateClusterObject } from '../cluster/load.js';
 import { formatPath } from '../cluster/locate.js';
 import { sshOriginsOf } from '../cluster/derive.js';
-import type { Cluster } from '../cluster/types.js';
+import type { Cluster, Host } from '../cluster/types.js';
 import type { FieldProblem } from '../cluster/validate.js';
 import { InputError } from '../errors.js';
 
@@ -83,4 +83,10 @@ export function missingIdentityFiles(cluster: Cluster): FieldProblem[] {
     check(h.ssh.bastion?.identityFile, ['spec', 'hosts', i, 'ssh', 'bastion', 'identityFile'], origins.bastionIdentityFile);
   });
   return problems;
+}
+
+/** Input error (exit 2, before contacting anything) when an identity file `hosts` need is missing. */
+export function requireIdentityFiles(cluster: Cluster, hosts: readonly Host[]): void {
+  const missing = missingIdentityFiles(cluster).filter((p) => hosts.some((h) => h.index === p.path[2]));
+  if (missing.length > 0) throw new InputError(locateProblems(cluster, missing));
 }

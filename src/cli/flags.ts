@@ -1,5 +1,7 @@
 /** Flags shared by every command that touches hosts (DESIGN §1). */
 import { Flags } from '@oclif/core';
+import { durationToHours } from '../cluster/duration.js';
+import { InputError } from '../errors.js';
 
 export const configFlag = {
   config: Flags.string({ char: 'c', description: 'cluster file [default: ./cluster.yaml]', helpValue: 'FILE' }),
@@ -28,4 +30,20 @@ export const hostRunFlags = {
   'ask-pass': Flags.boolean({ description: 'ask once for the SSH/sudo password' }),
   verbose: Flags.boolean({ char: 'v', description: 'also stream every host output line, prefixed with its name' }),
   json: Flags.boolean({ description: 'print the summary as JSON' }),
+};
+
+/** A duration flag's value (`30d`, `720h`, `1h30m`) in hours; anything else is `--flag: reason` (exit 2). */
+export function durationFlagHours(flag: string, value: string): number {
+  try {
+    return durationToHours(value);
+  } catch {
+    throw InputError.single(`--${flag}`, `${JSON.stringify(value)} is not a duration like 30d, 720h or 1h30m`);
+  }
+}
+
+/** The shared flags of commands that read control planes over SSH (certs check --remote, certs renew). */
+export const sshHostFlags = {
+  hosts: hostRunFlags.hosts,
+  'accept-new-host-keys': hostRunFlags['accept-new-host-keys'],
+  'ask-pass': hostRunFlags['ask-pass'],
 };

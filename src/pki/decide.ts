@@ -41,7 +41,8 @@ export function leafReasons(certText: string | undefined, keyText: string | unde
   return reasons;
 }
 
-function sameCertDer(a: string, b: string): boolean {
+/** Same certificate (DER), whatever the PEM wrapping. */
+export function sameCertDer(a: string, b: string): boolean {
   try {
     return readCert(a).x509.raw.equals(readCert(b).x509.raw);
   } catch {

@@ -5,7 +5,12 @@ import { fillSecrets, redactSecrets } from '../script/secrets.js';
 import type { HostPlan } from './plan.js';
 
 export function scriptHeader(plan: HostPlan, phaseId: string): string {
-  return `# k8sprep host=${plan.host.name} address=${plan.host.address} phase=${phaseId}`;
+  return hostScriptHeader(plan.host, phaseId);
+}
+
+/** The line before each script a dry run prints. */
+export function hostScriptHeader(host: { name: string; address: string }, phaseId: string): string {
+  return `# k8sprep host=${host.name} address=${host.address} phase=${phaseId}`;
 }
 
 export function dryRunBytes(text: string, secrets: ReadonlyMap<string, string> | undefined): string {

@@ -5,8 +5,7 @@
  * 1 a host failed, 130 interrupted); input problems throw InputError (2).
  */
 import type { Cluster, Host } from '../cluster/types.js';
-import { loadClusterFromFlags, missingIdentityFiles, type ClusterSourceFlags } from '../cli/cluster-source.js';
-import { locateProblems } from '../cluster/load.js';
+import { loadClusterFromFlags, requireIdentityFiles, type ClusterSourceFlags } from '../cli/cluster-source.js';
 import { InputError } from '../errors.js';
 import type { Phase } from '../steps/types.js';
 import type { Transport } from '../transport/types.js';
@@ -17,6 +16,7 @@ import { type HostPlan, parseSelection, planHost, selectHosts } from './plan.js'
 import { formatSummary, summaryJson } from './summary.js';
 import { detectOs } from './detect-os.js';
 import { handleInterrupts, INTERRUPTED_EXIT, type Interrupt } from './interrupt.js';
+import { transportFactory } from './transports.js';
 
 export interface HostRunFlags extends ClusterSourceFlags {
   hosts?: string | undefined;
@@ -48,25 +48,6 @@ function checkFlagCombinations(flags: HostRunFlags): void {
   if (flags.json && flags['dry-run']) throw InputError.single('--json', 'cannot be combined with --dry-run (the dry run prints scripts)');
 }
 
-type TransportFactory = (host: Host, cluster: Cluster) => Transport;
-
-/**
- * SSH (or local) transports sharing one set of prompts. --ask-pass is asked here, once,
- * before any host is contacted; key passphrases are asked while connecting, which the
- * executor does before its task list takes over the terminal.
- */
-async function defaultTransportFactory(flags: HostRunFlags, interrupt: Interrupt): Promise<TransportFactory> {
-  const { createTransport, interactivePrompts } = await import('../transport/index.js');
-  const prompts = interactivePrompts({ askPass: flags['ask-pass'], onCancel: () => interrupt.trigger() });
-  if (flags['ask-pass']) {
-    await prompts.password().catch((err: unknown) => {
-      if (interrupt.signal.aborted) return;
-      throw InputError.single('--ask-pass', err instanceof Error ? err.message.replace(/^--ask-pass /, '') : String(err));
-    });
-  }
-  return (host) => createTransport(host, { acceptNewHostKeys: flags['accept-new-host-keys'], prompts });
-}
-
 export async function runHostCommand(flags: HostRunFlags, phases: readonly Phase[], hooks: HostCommandHooks = {}): Promise<number> {
   checkFlagCombinations(flags);
   const cluster = await loadClusterFromFlags(flags);
@@ -84,7 +65,7 @@ export async function runHostCommand(flags: HostRunFlags, phases: readonly Phase
       // Only the --ask-pass question can be cancelled here; reading os-release changes nothing.
       const interrupt = handleInterrupts(() => 'interrupted (Ctrl-C) before any host was contacted');
       try {
-        transportFor ??= await defaultTransportFactory(flags, interrupt);
+        transportFor ??= await transportFactory(flags, interrupt);
       } finally {
         interrupt.dispose();
       }
@@ -111,8 +92,7 @@ export async function runHostCommand(flags: HostRunFlags, phases: readonly Phase
     return 0;
   }
 
-  const missing = missingIdentityFiles(cluster).filter((p) => hosts.some((h) => h.index === p.path[2]));
-  if (missing.length > 0) throw new InputError(locateProblems(cluster, missing));
+  requireIdentityFiles(cluster, hosts);
 
   const runId = hooks.runId ?? newRunId();
   const logDir = runLogDir(cluster.stateDir, runId);
@@ -121,7 +101,7 @@ export async function runHostCommand(flags: HostRunFlags, phases: readonly Phase
     running ? `interrupted (Ctrl-C): ending the scripts still running (Ctrl-C again quits at once); the summary follows (logs: ${logDir})` : 'interrupted (Ctrl-C) before any host was contacted',
   );
   try {
-    const transportFor = hooks.transportFor ?? (await defaultTransportFactory(flags, interrupt));
+    const transportFor = hooks.transportFor ?? (await transportFactory(flags, interrupt));
     if (interrupt.signal.aborted) return INTERRUPTED_EXIT;
     hooks.onInputValid?.();
     running = true;

@@ -65,3 +65,14 @@ export function selectHosts(cluster: Cluster, names?: string): Host[] {
   }
   return cluster.hosts.filter((h) => wanted.includes(h.name));
 }
+
+/** `--hosts a,b` for commands that work on control planes only (certs): workers named are input errors. */
+export function selectControlPlanes(cluster: Cluster, names?: string): Host[] {
+  const hosts = selectHosts(cluster, names);
+  if (names === undefined) return cluster.controlPlanes;
+  const workers = hosts.filter((h) => !h.isControlPlane);
+  if (workers.length > 0) {
+    throw InputError.single('--hosts', `${workers.map((w) => w.name).join(', ')}: not a control plane (control planes: ${cluster.controlPlanes.map((h) => h.name).join(', ')})`);
+  }
+  return hosts;
+}

@@ -21,8 +21,11 @@ function terminator(content: string): string {
   return tag;
 }
 
-/** `then` continues the command line after the heredoc operator, e.g. `|| return 1`. */
-function heredoc(command: string, content: string, then?: string): string {
+/**
+ * `command <<'TAG'` + content + TAG: content reaches the command's stdin unexpanded.
+ * `then` continues the command line after the heredoc operator, e.g. `|| return 1`.
+ */
+export function heredoc(command: string, content: string, then?: string): string {
   const body = content.endsWith('\n') ? content : `${content}\n`;
   const tag = terminator(body);
   return `${command} <<'${tag}'${then ? ` ${then}` : ''}\n${body}${tag}`;

@@ -7,7 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createWriteStream, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { createWriteStream, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { lstat, readFile, readlink, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -304,8 +304,29 @@ export class Host implements TestHost {
   }
 
   async stopSshd(): Promise<void> {
+    await this.killAll(() => this.members(), 'stopSshd');
+  }
+
+  /**
+   * Kills sshd only (the daemon and every session's sshd), leaving the programs the sessions
+   * started running: what a lost connection does to a host. sshd's processes are those whose
+   * executable is the host's sshd binary (same device and inode), not a name.
+   */
+  async dropSshd(): Promise<void> {
+    const binaries = ['/usr/sbin/sshd', '/usr/lib/openssh/sshd-session', '/usr/lib/openssh/sshd-auth']
+      .map((p) => statOrUndefined(`${this.root}${p}`))
+      .filter((s): s is NonNullable<typeof s> => s !== undefined);
+    const isSshd = (pid: number) => {
+      const st = statOrUndefined(`/proc/${pid}/exe`);
+      return st !== undefined && binaries.some((b) => b.dev === st.dev && b.ino === st.ino);
+    };
+    await this.killAll(() => this.members().filter(isSshd), 'dropSshd');
+  }
+
+  /** SIGKILLs what `select` returns (host members only) until nothing is left. */
+  private async killAll(select: () => number[], what: string): Promise<void> {
     for (let round = 0; round < 100; round++) {
-      const pids = this.members();
+      const pids = select();
       if (pids.length === 0) return;
       for (const pid of pids) {
         try {
@@ -316,8 +337,8 @@ export class Host implements TestHost {
       }
       await sleep(20);
     }
-    const left = this.members().map((p) => `${p} ${readFileSync(`/proc/${p}/stat`, 'utf8').slice(0, 80)}`);
-    throw new Error(`${this.name}: processes survived stopSshd:\n${left.join('\n')}`);
+    const left = select().map((p) => `${p} ${readFileSync(`/proc/${p}/stat`, 'utf8').slice(0, 80)}`);
+    throw new Error(`${this.name}: processes survived ${what}:\n${left.join('\n')}`);
   }
 
   async startSshd(timeoutMs = 10_000): Promise<void> {
@@ -331,6 +352,15 @@ export class Host implements TestHost {
     });
     process.kill(this.initPid, 'SIGUSR1'); // host-init.sh's init starts sshd on USR1
     await up;
+  }
+}
+
+function statOrUndefined(path: string): { dev: number; ino: number } | undefined {
+  try {
+    const st = statSync(path);
+    return { dev: st.dev, ino: st.ino };
+  } catch {
+    return undefined;
   }
 }
 

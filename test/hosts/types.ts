@@ -82,7 +82,13 @@ export interface TestHost {
   block(standIn: string): Promise<BlockHandle>;
   /** Kills sshd and every process of the host (sessions, their scripts) except its init. */
   stopSshd(): Promise<void>;
-  /** Starts sshd again after stopSshd (same keys, same files). */
+  /**
+   * Kills only sshd (the daemon and the sessions' sshd processes): the sessions' connections
+   * drop, the programs they started live on (unless they die of the closed pipes), as when a
+   * network connection is lost.
+   */
+  dropSshd(): Promise<void>;
+  /** Starts sshd again after stopSshd or dropSshd (same keys, same files). */
   startSshd(): Promise<void>;
 }
 

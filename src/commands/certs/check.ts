@@ -2,11 +2,18 @@ import { Flags } from '@oclif/core';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { BaseCommand } from '../../cli/base.js';
-import { configFlag } from '../../cli/flags.js';
-import { durationToHours } from '../../cluster/duration.js';
+import { requireIdentityFiles } from '../../cli/cluster-source.js';
+import { configFlag, durationFlagHours, sshHostFlags } from '../../cli/flags.js';
 import { loadClusterFile } from '../../cluster/load.js';
 import { InputError } from '../../errors.js';
-import { defaultPkiDir, expiringWithin, inspectPki, problemLines, renderInspection } from '../../pki/index.js';
+import { checkOutput } from '../../pki/check-output.js';
+import { defaultPkiDir, inspectPki } from '../../pki/index.js';
+import { inspectRemote } from '../../pki/remote/check-remote.js';
+import { newRunId } from '../../run/log.js';
+import { selectControlPlanes } from '../../run/plan.js';
+import { transportFactory } from '../../run/transports.js';
+
+const remoteOnly = { dependsOn: ['remote'] };
 
 export default class CertsCheck extends BaseCommand {
   static override summary = "Every certificate's expiry, and what is wrong with the PKI";
@@ -14,46 +21,49 @@ export default class CertsCheck extends BaseCommand {
     'A table like `kubeadm certs check-expiration` per control plane, then the CAs, then every problem: a certificate ' +
     'not signed by its CA, a key that does not match, a missing file, SANs or subjects that no longer match the ' +
     'cluster file (e.g. a changed endpoint). Exit 1 when there is a problem, or when something expires within ' +
-    '--warn-within (for cron and monitoring). Contacts no host.';
-  static override examples = ['<%= config.bin %> certs check -c cluster.yaml', '<%= config.bin %> certs check --warn-within 30d --json'];
+    '--warn-within (for cron and monitoring). Without --remote it reads the local PKI directory and contacts no host; ' +
+    'with --remote it reads /etc/kubernetes on every control plane over SSH (read-only) and also flags CAs that ' +
+    'differ between control planes and renewals left unfinished.';
+  static override examples = [
+    '<%= config.bin %> certs check -c cluster.yaml',
+    '<%= config.bin %> certs check --warn-within 30d --json',
+    '<%= config.bin %> certs check --remote --warn-within 30d',
+  ];
   static override flags = {
     ...configFlag,
-    dir: Flags.string({ description: 'PKI directory [default: .k8sprep/<cluster>/pki beside the cluster file]', helpValue: 'DIR' }),
+    dir: Flags.string({ description: 'PKI directory [default: .k8sprep/<cluster>/pki beside the cluster file]', helpValue: 'DIR', exclusive: ['remote'] }),
+    remote: Flags.boolean({ description: 'read every control plane over SSH instead of the local directory' }),
+    hosts: { ...sshHostFlags.hosts, ...remoteOnly, description: 'with --remote: only these control planes (comma-separated names)' },
+    'accept-new-host-keys': { ...sshHostFlags['accept-new-host-keys'], ...remoteOnly },
+    'ask-pass': { ...sshHostFlags['ask-pass'], ...remoteOnly },
+    concurrency: Flags.integer({ description: 'with --remote: hosts read at once [default: 10]', min: 1, max: 500, ...remoteOnly }),
     'warn-within': Flags.string({ description: 'exit 1 when anything expires within this duration (e.g. 30d, 720h)', helpValue: 'DURATION' }),
     json: Flags.boolean({ description: 'print the inspection as JSON' }),
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(CertsCheck);
-    let warnSeconds: number | undefined;
-    if (flags['warn-within'] !== undefined) {
-      try {
-        warnSeconds = Math.round(durationToHours(flags['warn-within']) * 3600);
-      } catch {
-        throw InputError.single('--warn-within', `${JSON.stringify(flags['warn-within'])} is not a duration like 30d, 720h or 1h30m`);
-      }
-    }
+    const warnText = flags['warn-within'];
+    const warnSeconds = warnText === undefined ? undefined : Math.round(durationFlagHours('warn-within', warnText) * 3600);
     const cluster = await loadClusterFile(flags.config ?? 'cluster.yaml');
-    const dir = flags.dir ? resolve(flags.dir) : defaultPkiDir(cluster);
-    if (!existsSync(dir)) throw InputError.single('--dir', `${dir}: no such directory (run \`k8sprep certs generate\` first?)`);
-    const inspection = await inspectPki(dir, cluster);
-    const expiring = warnSeconds === undefined ? [] : expiringWithin(inspection, warnSeconds);
-    const problems = problemLines(inspection);
-    if (flags.json) {
-      const out = {
-        ...inspection,
-        warnWithinSeconds: warnSeconds ?? null,
-        expiring: expiring.map((e) => ({ where: e.where, name: e.status.name, path: e.status.path, notAfter: e.status.notAfter, residualSeconds: e.status.residualSeconds })),
-        problems,
-        ok: problems.length === 0 && expiring.length === 0,
-      };
-      this.log(JSON.stringify(out, null, 2));
+    const localDir = flags.dir ? resolve(flags.dir) : defaultPkiDir(cluster);
+    let output;
+    if (flags.remote) {
+      const hosts = selectControlPlanes(cluster, flags.hosts);
+      requireIdentityFiles(cluster, hosts);
+      const transportFor = await transportFactory(flags);
+      const { inspection, errors } = await inspectRemote(cluster, hosts, {
+        transportFor: (h) => transportFor(h, cluster),
+        concurrency: flags.concurrency ?? 10,
+        runId: newRunId(),
+        ...(existsSync(localDir) ? { localPkiDir: localDir } : {}),
+      });
+      output = checkOutput(inspection, { warnSeconds, warnText, json: flags.json, errors });
     } else {
-      process.stdout.write(renderInspection(inspection, warnSeconds));
-      if (warnSeconds !== undefined) {
-        this.log(expiring.length === 0 ? `\nnothing expires within ${flags['warn-within']}` : `\n${expiring.length} certificate(s) expire within ${flags['warn-within']}`);
-      }
+      if (!existsSync(localDir)) throw InputError.single('--dir', `${localDir}: no such directory (run \`k8sprep certs generate\` first, or use --remote)`);
+      output = checkOutput(await inspectPki(localDir, cluster), { warnSeconds, warnText, json: flags.json });
     }
-    if (problems.length > 0 || expiring.length > 0) this.exit(1);
+    process.stdout.write(output.text);
+    if (output.exitCode !== 0) this.exit(output.exitCode);
   }
 }

@@ -212,3 +212,94 @@ th_version_ok() { # th_version_ok SPEC KUBEMINOR VERSION
     *) [[ ,$1, == *,"$3",* ]] ;;
   esac
 }
+
+# ---- static pods ------------------------------------------------------------------------------
+# What the kubelet does with /etc/kubernetes/manifests, done whenever crictl looks (the kubelet
+# rescans every ~20 s; here it is at once): while kubelet.service is active, every manifest
+# has a running container and a container whose manifest is gone is stopped. containers:
+# ID<TAB>NAME<TAB>STATE (Running|Exited)<TAB>PID (of the process standing in for it, or -).
+# The kube-apiserver container is real enough to be asked: `openssl s_server` serving GET
+# /healthz ("ok") on its --secure-port (6443) with its --tls-cert-file/--tls-private-key-file
+# as the manifest names them (kubeadm's paths by default), so a client that verifies it with
+# ca.crt checks the certificate it was started with. crash/<name> makes <name>'s container
+# exit at once; unhealthy/kube-apiserver makes /healthz answer a failed check instead of ok.
+
+TH_MANIFESTS=/etc/kubernetes/manifests
+
+# th_manifest_flag FILE FLAG DEFAULT: the value of `- --FLAG=VALUE` in a static pod manifest.
+th_manifest_flag() {
+  local v
+  v=$(sed -n "s/^[[:space:]]*-[[:space:]]*--$2=\\(.*\\)$/\\1/p" "$1" | head -n1)
+  printf '%s\n' "${v:-$3}"
+}
+
+th_pid_alive() { [ "$1" != - ] && [ -d "/proc/$1" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
+
+# th_apiserver_start MANIFEST: starts the stand-in apiserver; prints its PID; fails when it cannot serve.
+th_apiserver_start() {
+  local manifest=$1 cert key port www=$TH_STATE/apiserver pid i hex
+  cert=$(th_manifest_flag "$manifest" tls-cert-file /etc/kubernetes/pki/apiserver.crt)
+  key=$(th_manifest_flag "$manifest" tls-private-key-file /etc/kubernetes/pki/apiserver.key)
+  port=$(th_manifest_flag "$manifest" secure-port 6443)
+  [ -r "$cert" ] && [ -r "$key" ] || return 1
+  mkdir -p "$www"
+  # unhealthy/kube-apiserver: it serves, but /healthz reports a failed check.
+  if [ -e "$TH_STATE/unhealthy/kube-apiserver" ]; then printf '[-]etcd failed: reason withheld\nhealthz check failed' >"$www/healthz"; else printf ok >"$www/healthz"; fi
+  # Its own session, no tie to the caller's output and none of its descriptors (a lock the
+  # caller holds must not live on in the server): it outlives the crictl call.
+  (
+    for fd in /proc/"$BASHPID"/fd/*; do
+      fd=${fd##*/}
+      [ "$fd" -gt 2 ] && eval "exec $fd>&-"
+    done
+    cd "$www" && exec setsid openssl s_server -quiet -accept "0.0.0.0:$port" -cert "$cert" -key "$key" -WWW </dev/null >>"$TH_STATE/apiserver.log" 2>&1
+  ) &
+  pid=$!
+  printf -v hex '%04X' "$port"
+  for ((i = 0; i < 100; i++)); do
+    th_pid_alive "$pid" || return 1
+    if awk -v p=":$hex" '$4 == "0A" && substr($2, length($2) - 4) == p { found = 1 } END { exit !found }' /proc/net/tcp; then
+      echo "$pid"
+      return 0
+    fi
+    sleep 0.05
+  done
+  kill "$pid" 2>/dev/null
+  return 1
+}
+
+th_new_container_id() { od -An -N6 -tx1 /dev/urandom | tr -d ' \n'; }
+
+th_static_pods_sync() {
+  local db=$TH_STATE/containers tmp id name state pid f running
+  [ "$(id -u)" = 0 ] && th_unit_active kubelet.service || return 0
+  touch "$db"
+  tmp=$(mktemp "$db.XXXXXX")
+  running=' '
+  while IFS=$'\t' read -r id name state pid; do
+    [ -n "$id" ] || continue
+    if [ ! -f "$TH_MANIFESTS/$name.yaml" ]; then
+      # The pod is gone: its container stops.
+      th_pid_alive "$pid" && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = openssl ] && kill "$pid" 2>/dev/null
+      continue
+    fi
+    if [ "$state" = Running ] && [ "$pid" != - ] && ! th_pid_alive "$pid"; then state=Exited; fi
+    [ "$state" = Running ] && running+="$name "
+    # Exited containers are replaced below (the kubelet restarts them); keep only running ones.
+    [ "$state" = Running ] && printf '%s\t%s\t%s\t%s\n' "$id" "$name" "$state" "$pid" >>"$tmp"
+  done <"$db"
+  for f in "$TH_MANIFESTS"/*.yaml; do
+    [ -f "$f" ] || continue
+    name=${f##*/}
+    name=${name%.yaml}
+    [[ $running == *" $name "* ]] && continue
+    state=Running pid=-
+    if [ -e "$TH_STATE/crash/$name" ]; then
+      state=Exited
+    elif [ "$name" = kube-apiserver ]; then
+      pid=$(th_apiserver_start "$f") || { state=Exited pid=-; }
+    fi
+    printf '%s\t%s\t%s\t%s\n' "$(th_new_container_id)" "$name" "$state" "$pid" >>"$tmp"
+  done
+  chmod 644 "$tmp" && mv "$tmp" "$db"
+}
