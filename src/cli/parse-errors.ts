@@ -18,6 +18,7 @@ function fromLine(line: string): InputProblem | undefined {
     [/^Flag --([\w-]+) can only be specified once$/, (m) => ({ path: `--${m[1]}`, reason: 'is given more than once' })],
     [/^Expected --([\w-]+)=(.*) to be one of: (.*)$/, (m) => ({ path: `--${m[1]}`, reason: `${JSON.stringify(m[2])} is not one of ${m[3]}` })],
     [/^--([\w-]+)(?:=.*)? cannot also be provided when using --([\w-]+)$/, (m) => ({ path: `--${m[2]}`, reason: `cannot be combined with --${m[1]}` })],
+    [/^All of the following must be provided when using --([\w-]+): (.*)$/, (m) => ({ path: `--${m[1]}`, reason: `needs ${m[2]}` })],
     [/^Missing required flag:?\s*-*([\w-]+)/, (m) => ({ path: `--${m[1]}`, reason: 'is required' })],
   ];
   for (const [re, make] of rules) {

@@ -300,6 +300,10 @@ describe('conflicting flags (node init --prep-only)', () => {
     await expectRefused(['node', 'init', '--prep-only', '--host', '127.0.0.97'], ['--host: needs --os and --version']);
   });
 
+  test('a flag that needs another (oclif dependsOn): one line naming both', async () => {
+    await expectRefused(['certs', 'renew', '-c', F, '--show-secrets'], ['--show-secrets: needs --dry-run'], cluster());
+  });
+
   test('a bad --host address is reported against the flag', async () => {
     await expectRefused(
       ['node', 'init', '--prep-only', '--host', '10.0.0.300', '--os', 'arch', '--version', '1.30.6'],

@@ -10,7 +10,7 @@ import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } fro
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import type { RenewSummary } from '../../src/pki/renew/report.js';
-import { assertBuilt, type CliResult, runCli, tempDir } from '../helpers/cli.js';
+import { assertBuilt, type CliResult, runCli, startCli, tempDir } from '../helpers/cli.js';
 import { startTestHosts, type TestFleet, type TestHost } from '../hosts/index.js';
 import { hostPairs, kubeTree, LEAVES, servedAndFileFingerprints, SHARED } from '../pki/remote-assert.js';
 import { containers, healthz, hostBashOk, seedControlPlane, startStaticPods, STATIC_PODS } from '../pki/remote-fixture.js';
@@ -183,8 +183,8 @@ describe('certs renew', () => {
       [['--hosts', 'nope'], '--hosts: no host named "nope"'],
       [['--validity', 'soon'], '--validity: "soon" is not a duration'],
       [['--validity', '0h'], '--validity: must be at least 1h'],
-      [['--show-secrets'], 'All of the following must be provided when using --show-secrets: --dry-run'],
-      [['--dry-run', '--json'], '--dry-run=true cannot also be provided when using --json'],
+      [['--show-secrets'], '--show-secrets: needs --dry-run'],
+      [['--dry-run', '--json'], '--json: cannot be combined with --dry-run'],
     ];
     const calls = await Promise.all(fleet.hosts.map((x) => x.calls()));
     for (const [args, message] of cases) {
@@ -431,6 +431,32 @@ describe('certs renew failures stop the roll-out', () => {
     const now = await kubeTree(cp2);
     for (const t of targetsOf('cp2')) expect(now.get(t.replace('/etc/kubernetes/', ''))).not.toBe(old.get(t.replace('/etc/kubernetes/', '')));
     expect([...(await containers(cp2)).keys()].sort()).toEqual([...STATIC_PODS].sort());
+    expect(await healthz(cp2)).toEqual({ code: 0, body: 'ok' });
+  }, LONG);
+
+  test('Ctrl-C after the commit point: one line, the summary, exit 130, the rest untouched, the host finishes by itself', async () => {
+    const cp2 = h('cp2');
+    const cp3Before = await h('cp3').fileSnapshot(['/etc', '/var']);
+    const block = await cp2.block('crictl');
+    let r: CliResult;
+    try {
+      const running = startCli(['certs', 'renew', '--json'], { cwd, home: fleet.home });
+      await block.waitUntilBlocked(LONG);
+      running.child.kill('SIGINT');
+      r = await running.result;
+    } finally {
+      await block.release();
+    }
+    expect(r.code).toBe(130);
+    expect(r.stderr).toContain('interrupted (Ctrl-C): ending the running script; a host past its commit point finishes its renewal by itself');
+    const s = summaryOf(r);
+    expect(s.hosts.map((x) => x.status)).toEqual(['renewed', 'failed', 'not-run']);
+    expect(report(s, 'cp2')).toMatchObject({ failedStep: 'apply', error: 'interrupted (Ctrl-C) during apply' });
+    expect(report(s, 'cp2').notes.join('\n')).toContain('the renewal passed its commit point: cp2 completes it');
+    expect(await h('cp3').fileSnapshot(['/etc', '/var'])).toEqual(cp3Before);
+    for (const end = Date.now() + LONG / 2; Date.now() < end && !(await cp2.exists(`/var/lib/k8sprep/renew/${s.runId}/status`)); ) await new Promise((res) => setTimeout(res, 200));
+    expect(await journal(cp2, s.runId, 'status')).toBe('done');
+    await expectCompleteSet(cp2);
     expect(await healthz(cp2)).toEqual({ code: 0, body: 'ok' });
   }, LONG);
 

@@ -9,10 +9,10 @@ import { defaultPkiDir } from '../../pki/index.js';
 import { renewDryRun } from '../../pki/renew/dry-run.js';
 import { formatRenewSummary } from '../../pki/renew/report.js';
 import { renewRollout } from '../../pki/renew/rollout.js';
+import { handleInterrupts, INTERRUPTED_EXIT } from '../../run/interrupt.js';
 import { newRunId, runLogDir } from '../../run/log.js';
 import { selectControlPlanes } from '../../run/plan.js';
 import { transportFactory } from '../../run/transports.js';
-import type { Transport } from '../../transport/types.js';
 
 export default class CertsRenew extends BaseCommand {
   static override summary = 'Re-issue every leaf certificate and kubeconfig on the control planes, one at a time';
@@ -55,17 +55,15 @@ export default class CertsRenew extends BaseCommand {
 
     const runId = newRunId();
     const dryRun = flags['dry-run'];
-    const factory = await transportFactory(flags);
-    const open = new Set<Transport>();
+    const interrupt = handleInterrupts(
+      () => 'interrupted (Ctrl-C): ending the running script; a host past its commit point finishes its renewal by itself (or at the next certs renew); the summary follows (Ctrl-C again quits at once)',
+    );
     const printer = renewDryRun({ out: flags.out, showSecrets: flags['show-secrets'], write: (t) => process.stdout.write(t) });
     const quiet = flags.json;
     if (dryRun) process.stderr.write('note: the dry run reads /etc/kubernetes on each control plane (read-only) to plan the renewal; it writes nothing\n');
-    const onSigint = () => {
-      process.stderr.write('\ninterrupted: a host past its commit point finishes its renewal by itself (or at the next certs renew)\n');
-      void Promise.allSettled([...open].map((t) => t.close())).then(() => process.exit(130));
-    };
-    process.once('SIGINT', onSigint);
     try {
+      const factory = await transportFactory(flags, interrupt);
+      if (interrupt.signal.aborted) this.exit(INTERRUPTED_EXIT);
       const localPkiDir = defaultPkiDir(cluster);
       const summary = await renewRollout(cluster, hosts, {
         cluster,
@@ -75,11 +73,8 @@ export default class CertsRenew extends BaseCommand {
         dryRun,
         localPkiDir: existsSync(localPkiDir) ? localPkiDir : undefined,
         logDir: dryRun ? undefined : runLogDir(cluster.stateDir, runId),
-        transportFor: (host) => {
-          const t = factory(host, cluster);
-          open.add(t);
-          return t;
-        },
+        signal: interrupt.signal,
+        transportFor: (host) => factory(host, cluster),
         onProgress: (host, m) => quiet || process.stderr.write(`[${host.name}] ${m}\n`),
         ...(flags.verbose && !quiet ? { onOutput: (host, line) => process.stderr.write(`${host.name}| ${line}\n`) } : {}),
         ...(dryRun ? { onScript: printer.onScript } : {}),
@@ -88,9 +83,10 @@ export default class CertsRenew extends BaseCommand {
       const text = quiet ? `${JSON.stringify(summary, null, 2)}\n` : formatRenewSummary(summary);
       // A dry run's stdout is the scripts alone.
       (dryRun ? process.stderr : process.stdout).write(dryRun ? text : `\n${text}`);
+      if (interrupt.signal.aborted) this.exit(INTERRUPTED_EXIT);
       if (!summary.ok) this.exit(1);
     } finally {
-      process.off('SIGINT', onSigint);
+      interrupt.dispose();
     }
   }
 }

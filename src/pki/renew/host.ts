@@ -29,6 +29,8 @@ export interface RenewHostOptions {
   /** Where the host's log goes (real runs only). */
   logDir?: string | undefined;
   transport: Transport;
+  /** Ctrl-C: closing the transport ends the running script (a renewal past its commit point finishes on the host). */
+  signal?: AbortSignal | undefined;
   onOutput?: (line: string) => void;
   onProgress?: (message: string) => void;
   /** Dry run: each script as it would be sent (placeholders in), with the secrets to fill it. */
@@ -50,7 +52,10 @@ export async function renewHost(host: Host, opts: RenewHostOptions): Promise<Hos
   let plan: HostRenewalPlan | undefined;
   let log: HostLog | undefined;
   const session = { transport: opts.transport, runId: opts.runId, secrets, progress, onOutput: opts.onOutput };
+  const onAbort = () => void opts.transport.close().catch(() => undefined);
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
+    if (opts.signal?.aborted) throw new HostError(host.name, 'interrupted (Ctrl-C) before it started', step);
     if (opts.logDir) {
       log = await HostLog.open(opts.logDir, host.name, secrets);
       report.logPath = log.path;
@@ -98,7 +103,7 @@ export async function renewHost(host: Host, opts: RenewHostOptions): Promise<Hos
   } catch (err) {
     report.status = 'failed';
     report.failedStep = step;
-    report.error = err instanceof Error ? err.message : String(err);
+    report.error = opts.signal?.aborted ? `interrupted (Ctrl-C) during ${step}` : err instanceof Error ? err.message : String(err);
     if (step === 'apply' || step === 'recover') {
       report.reached = stageReached(progress);
       report.notes.push(
@@ -110,6 +115,7 @@ export async function renewHost(host: Host, opts: RenewHostOptions): Promise<Hos
     if (!(err instanceof HostError || err instanceof PkiError)) log?.event(`unexpected: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     log?.event(`failed in ${step}: ${report.error}`);
   } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
     report.replaced = progress.replaced;
     report.notReplaced = report.notReplaced.filter((t) => !progress.replaced.includes(t));
     if (progress.backupDir) report.backupDir = progress.backupDir;

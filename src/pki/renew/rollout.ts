@@ -43,7 +43,7 @@ export async function renewRollout(cluster: Cluster, hosts: readonly Host[], opt
   const adminConf = join(cluster.stateDir, 'admin.conf');
   let stopped = false;
   for (const host of hosts) {
-    if (stopped) {
+    if (stopped || opts.signal?.aborted) {
       summary.hosts.push(emptyReport(host, 'not-run'));
       continue;
     }
