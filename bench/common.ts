@@ -130,6 +130,11 @@ export interface ProcOptions {
 }
 
 const CPU_WRAPPER = '"$@"; rc=$?; times >&3; exit $rc';
+/**
+ * --norc: Node gives children socketpairs for stdio, and bash takes a socket on stdin for
+ * rshd's and sources ~/.bashrc (here: pyenv init, seconds under load) unless told not to.
+ */
+const WRAPPER_BASH = ['--norc', '-c', CPU_WRAPPER, 'bench-cpu'];
 
 /** bash's `times`: the shell's own line, then its children's `0m1.234s 0m0.567s`. */
 function parseTimes(text: string): number | undefined {
@@ -146,7 +151,7 @@ function parseTimes(text: string): number | undefined {
 export function runProcess(command: string, args: readonly string[], opts: ProcOptions = {}): Promise<ProcResult> {
   return new Promise((resolve, reject) => {
     const start = performance.now();
-    const [cmd, argv] = opts.cpu ? ['bash', ['-c', CPU_WRAPPER, 'bench-cpu', command, ...args]] : [command, args];
+    const [cmd, argv] = opts.cpu ? ['bash', [...WRAPPER_BASH, command, ...args]] : [command, args];
     const stdio = opts.cpu ? (['pipe', 'pipe', 'pipe', 'pipe'] as const) : (['pipe', 'pipe', 'pipe'] as const);
     const child = spawn(cmd, argv, { cwd: opts.cwd, env: opts.env ?? process.env, detached: true, stdio: [...stdio] });
     const pid = child.pid;

@@ -174,7 +174,7 @@ export const hostFloorContender: Contender = {
           const file = join(run.dir, 'scripts', host.name, phase);
           if (!existsSync(file) || outcome.failed.some((f) => f.startsWith(`${host.name}:`))) return;
           // As host.exec does, without its 60 s limit (a 30-host bare run takes longer).
-          const argv = ['-t', String(host.initPid), '-m', '-u', '-i', '-n', '-p', '-r', '-w', '--', 'bash', '-s', '--', runId];
+          const argv = ['-t', String(host.initPid), '-m', '-u', '-i', '-n', '-p', '-r', '-w', '--', 'bash', '--norc', '-s', '--', runId];
           const r = await runProcess('nsenter', argv, { input: readFileSync(file, 'utf8'), env: HOST_ENV, cpu: true });
           cpuMs += r.cpuMs ?? NaN;
           countMarkers(r.stdout, outcome);

@@ -43,6 +43,8 @@ export interface FanoutResult {
   /** Per fleet size. */
   samples: Map<number, Samples>;
   targets: Target[];
+  /** What failed (a contender at a size, a work mismatch): reported, and the bench exits 1. */
+  failures: string[];
 }
 
 /** Two CentOS 7 hosts to one Arch host; the first host is the control plane. */
@@ -62,10 +64,11 @@ function checkOutcome(c: Contender, mode: Mode, o: Outcome, n: number): void {
   if (mode === 're-run' && o.changed > 0) throw new Error(`fan-out ${n} hosts, ${c.label}: the re-run changed ${o.changed} steps (expected none)`);
 }
 
-/** Every contender and sample changed the same number of steps from bare (and the re-runs none). */
-function checkSameWork(n: number, samples: Samples): void {
+/** A problem when the runs from bare did not all change the same number of steps. */
+function sameWorkProblem(n: number, samples: Samples): string | undefined {
   const counts = [...samples].flatMap(([id, m]) => m.bare.map((t) => `${id} ${t.outcome.changed}`));
-  if (new Set(counts.map((c) => c.split(' ')[1])).size > 1) throw new Error(`fan-out ${n} hosts: the runs from bare changed different numbers of steps: ${counts.join(', ')}`);
+  if (new Set(counts.map((c) => c.split(' ')[1])).size > 1) return `fan-out ${n} hosts: the runs from bare changed different numbers of steps: ${counts.join(', ')}`;
+  return undefined;
 }
 
 /**
@@ -184,13 +187,25 @@ export async function benchFanout(opts: { sizes?: number[]; runs?: number; conte
   log('  "re-run" = second run right after (all checks pass, nothing changes); all hosts at once in every contender');
   for (const c of contenders) log(`  ${c.label}: ${c.how}`);
   log(`  one SSH session on these test hosts (ssh HOST true): ${fmtMs(await sessionCost())}`);
-  const result: FanoutResult = { samples: new Map(), targets: [] };
+  const result: FanoutResult = { samples: new Map(), targets: [], failures: [] };
   for (const n of sizes) {
     const samples: Samples = new Map(contenders.map((c) => [c.id, { bare: [], 're-run': [] }]));
     result.samples.set(n, samples);
+    const failed = new Set<string>();
     for (let i = 0; i < runs; i++) {
-      for (const c of rotate(contenders, i)) {
-        const s = await sample(c, n, `${c.id}-${n}-${i + 1}`);
+      for (const c of rotate(contenders, i).filter((x) => !failed.has(x.id))) {
+        let s: Record<Mode, Timing>;
+        try {
+          s = await sample(c, n, `${c.id}-${n}-${i + 1}`);
+        } catch (err) {
+          if (isAborting()) throw err;
+          // A long run goes on without this contender at this size; the report says so.
+          const message = err instanceof Error ? err.message : String(err);
+          log(`  ${n} hosts, sample ${i + 1}/${runs}, ${c.label}: FAILED: ${message}`);
+          result.failures.push(`${c.label} at ${n} hosts: ${message.split('\n')[0]}`);
+          failed.add(c.id);
+          continue;
+        }
         for (const mode of MODES) samples.get(c.id)?.[mode].push(s[mode]);
         log(
           `  ${n} hosts, sample ${i + 1}/${runs}, ${c.label}: bare ${fmtMs(s.bare.ms)} (${s.bare.outcome.changed} steps changed), ` +
@@ -198,8 +213,13 @@ export async function benchFanout(opts: { sizes?: number[]; runs?: number; conte
         );
       }
     }
-    checkSameWork(n, samples);
-    result.targets.push(...report(n, runs, contenders, samples, log));
+    for (const id of failed) samples.delete(id);
+    const mismatch = sameWorkProblem(n, samples);
+    if (mismatch) {
+      log(`  ${mismatch}`);
+      result.failures.push(mismatch);
+    }
+    result.targets.push(...report(n, runs, contenders.filter((c) => !failed.has(c.id)), samples, log));
   }
   if (!sizes.includes(TARGET_HOSTS)) log(`  (the targets are stated at ${TARGET_HOSTS} hosts, not measured in this run)`);
   return result;

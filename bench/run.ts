@@ -64,17 +64,28 @@ async function main(): Promise<void> {
   const log = (line: string) => process.stdout.write(`${line}\n`);
   log(`k8sprep benchmarks: ${parts.join(', ')}; ${availableParallelism()} CPU(s) (${cpus()[0]?.model ?? '?'}), load ${loadavg().map((l) => l.toFixed(1)).join(' ')}, Node ${process.version}`);
   const targets: Target[] = [];
+  const failures: string[] = [];
   const runsOf = (fallback: number) => ({ runs: runs ?? fallback, log });
   for (const part of parts) {
     log('');
     if (part === 'startup') await benchStartup(runsOf(20));
     if (part === 'pki') targets.push(...(await benchPki(runsOf(5))).targets);
-    if (part === 'fanout') targets.push(...(await benchFanout({ ...runsOf(3), sizes, contenders })).targets);
+    if (part === 'fanout') {
+      const r = await benchFanout({ ...runsOf(3), sizes, contenders });
+      targets.push(...r.targets);
+      failures.push(...r.failures);
+    }
   }
   if (targets.length > 0) {
     log('');
     log('Targets:');
     for (const t of targets) log(`  [${t.part}] ${targetLine(t)}`);
+  }
+  if (failures.length > 0) {
+    log('');
+    log('Failed (not measured):');
+    for (const f of failures) log(`  ${f}`);
+    process.exitCode = 1;
   }
 }
 
