@@ -32,7 +32,8 @@ function writeStepScripts(run: FleetRun): Map<string, string[]> {
     const ctx = stepContext(run.cluster, host, host.os);
     const ids: string[] = [];
     for (const phase of PHASES) {
-      for (const step of stepsFor(phase, ctx, {})) {
+      // A guard (os-release) is rendered into every step's script, as k8sprep runs it before each phase: no task of its own.
+      for (const step of stepsFor(phase, ctx, {}).filter((s) => !s.guard)) {
         const script = renderHostScript(ctx, phase, { only: new Set([step.id]) });
         const file = join(ansibleDir(run), 'steps', host.name, `${step.id}.sh`);
         mkdirSync(join(ansibleDir(run), 'steps', host.name), { recursive: true });

@@ -61,6 +61,8 @@ export function renderHostScript(ctx: StepContext, phase: Phase, selection: Step
     ...steps.map((s) => `${renderStep(s, ctx)}\n`),
     'k8sprep_main() {',
     ...steps.map((s) => `  k8sprep_run_step ${s.id} ${functionName(s)}`),
+    // A function body cannot be empty in bash; plan.ts sends no script without steps anyway.
+    ...(steps.length === 0 ? ['  :'] : []),
     '}',
     '',
     '# stdin is this script: nothing it runs may read from it.',

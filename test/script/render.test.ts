@@ -104,6 +104,13 @@ describe('--only / --skip', () => {
     expect(prepScript(plan).text).toContain(`${fn('sysctl')}_apply`);
   });
 
+  test('only a guard selected: no steps, and the script text is still valid bash that runs nothing', () => {
+    const r = renderHostScript(stepContext(ha, ha.hosts[0]!, 'centos7'), prepPhase, { only: new Set(['os-release']) });
+    expect(r.steps).toEqual([]);
+    expect(bashSyntax(r.text)).toMatchObject({ status: 0, stderr: '' });
+    expect(runBash(r.text).stdout).toBe('');
+  });
+
   test('a phase with no selected step renders no script', () => {
     const empty: Phase = { id: 'empty', title: 'nothing here', steps: [] };
     const plan = planHost(ha, ha.hosts[0]!, 'centos7', [empty, prepPhase], {});
