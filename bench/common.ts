@@ -25,7 +25,13 @@ export async function timed(fn: () => Promise<unknown>): Promise<number> {
 
 /** Milliseconds as a short human reading: "840 ms", "12.3 s". */
 export function fmtMs(ms: number): string {
-  return ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+  const abs = Math.abs(ms);
+  return abs < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(abs < 10_000 ? 2 : 1)} s`;
+}
+
+/** A difference with its sign: "+680 ms", "-28.8 s" (a contender can beat the floor within noise). */
+export function fmtDeltaMs(ms: number): string {
+  return `${ms < 0 ? '' : '+'}${fmtMs(ms)}`;
 }
 
 /** The list rotated by i: sample i runs the contenders in a different order, so drift hits them alike. */

@@ -25,7 +25,7 @@ import { join } from 'node:path';
 import { loadClusterFile } from '../src/cluster/load.js';
 import { assertBuilt } from '../test/helpers/cli.js';
 import { requireTools, startTestHosts, type TestFleet, type TestHostSpec } from '../test/hosts/index.js';
-import { fmtMs, isAborting, median, onAbort, once, type Log, requireCommand, rotate, runProcess, stdoutLog, table, type Target, target, targetLine } from './common.js';
+import { fmtDeltaMs, fmtMs, isAborting, median, onAbort, once, type Log, requireCommand, rotate, runProcess, stdoutLog, table, type Target, target, targetLine } from './common.js';
 import { ansibleContender } from './fanout-ansible.js';
 import { type Contender, type FleetRun, hostFloorContender, k8sprepContender, type Outcome, sshScriptContender, type Timing } from './fanout-contenders.js';
 
@@ -165,7 +165,7 @@ function report(n: number, runs: number, contenders: readonly Contender[], sampl
     // The floor's processes are the hosts' scripts: its CPU is what the steps themselves cost.
     for (const mode of MODES) {
       const floor = med('floor', mode);
-      const over = contenders.filter((c) => c.id !== 'floor').map((c) => `${c.label} +${fmtMs(med(c.id, mode) - floor)}`);
+      const over = contenders.filter((c) => c.id !== 'floor').map((c) => `${c.label} ${fmtDeltaMs(med(c.id, mode) - floor)}`);
       log(`    time over the floor (${mode}): ${over.join(', ')}`);
       const k = med('k8sprep', mode) - floor;
       // Differences of medians from different fleets: indicative, and meaningless when k8sprep's is within noise of 0.
