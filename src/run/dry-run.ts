@@ -17,6 +17,25 @@ export function dryRunBytes(text: string, secrets: ReadonlyMap<string, string> |
   return secrets ? fillSecrets(text, secrets) : redactSecrets(text);
 }
 
+/**
+ * One script of a dry run: printed after its header, or with `out` written to
+ * `out/<host>/<fileName>` (0700 when it holds secrets shown with --show-secrets, else 0755).
+ * Printing happens before the first await, so callers that do not wait keep the order.
+ */
+export async function emitDryRunScript(
+  script: { host: { name: string; address: string }; phaseId: string; fileName: string; text: string },
+  opts: { out?: string | undefined; secrets?: ReadonlyMap<string, string> | undefined; write: (text: string) => void },
+): Promise<void> {
+  const bytes = dryRunBytes(script.text, opts.secrets);
+  if (!opts.out) {
+    opts.write(`${hostScriptHeader(script.host, script.phaseId)}\n${bytes}`);
+    return;
+  }
+  const file = join(opts.out, script.host.name, script.fileName);
+  await writeFileAtomic(file, bytes, { mode: opts.secrets ? 0o700 : 0o755, dirMode: 0o700 });
+  opts.write(`${file}\n`);
+}
+
 /** Prints every script (or writes DIR/<host>/<NN>-<phase>.sh); `secrets` only with --show-secrets. */
 export async function emitDryRun(
   plans: readonly HostPlan[],
@@ -24,14 +43,7 @@ export async function emitDryRun(
 ): Promise<void> {
   for (const plan of plans) {
     for (const script of plan.scripts) {
-      const bytes = dryRunBytes(script.text, opts.secrets);
-      if (opts.out) {
-        const file = join(opts.out, plan.host.name, script.fileName);
-        await writeFileAtomic(file, bytes, { mode: 0o755, dirMode: 0o700 });
-        opts.write(`${file}\n`);
-      } else {
-        opts.write(`${scriptHeader(plan, script.phase.id)}\n${bytes}`);
-      }
+      await emitDryRunScript({ host: plan.host, phaseId: script.phase.id, fileName: script.fileName, text: script.text }, opts);
     }
   }
 }

@@ -171,6 +171,24 @@ describe('secrets', () => {
     for (const script of out.split(/^# k8sprep host=.*\n/m).slice(1)) expect(bashSyntax(script).status).toBe(0);
   });
 
+  test('--out: one file per host and phase; scripts holding shown secrets are 0700, the others 0755', async () => {
+    const dir = tempDir();
+    try {
+      const written: string[] = [];
+      await emitDryRun(plans(), { out: join(dir.path, 'hidden'), write: (t) => written.push(t.trim()) });
+      await emitDryRun(plans(), { out: join(dir.path, 'shown'), secrets: values, write: (t) => written.push(t.trim()) });
+      const certs = (which: string) => join(dir.path, which, 'cp1', plans()[0]!.scripts.find((sc) => sc.phase.id === 'certs')!.fileName);
+      expect(written).toContain(certs('shown'));
+      expect(readFileSync(certs('hidden'), 'utf8')).toContain('<redacted:ca.key>');
+      expect(statSync(certs('hidden')).mode & 0o777).toBe(0o755);
+      expect(readFileSync(certs('shown'), 'utf8')).toContain(KEY);
+      expect(statSync(certs('shown')).mode & 0o777).toBe(0o700);
+      expect(statSync(join(dir.path, 'shown', 'cp1')).mode & 0o777).toBe(0o700);
+    } finally {
+      dir.remove();
+    }
+  });
+
   test('through runHostCommand: redacted by default, values only with --show-secrets', async () => {
     const hidden = await dryRun({ hosts: 'cp1' }, [...phases, secretPhase], values);
     expect(hidden.out).toContain('<redacted:bootstrap-token>');

@@ -3,10 +3,8 @@
  * with the header the other dry runs print; keys and certificates `<redacted:NAME>` unless
  * --show-secrets. With --out DIR: DIR/<host>/<NN>-<phase>.sh instead (0700 with secrets).
  */
-import { join } from 'node:path';
 import type { Host } from '../../cluster/types.js';
-import { dryRunBytes, hostScriptHeader } from '../../run/dry-run.js';
-import { writeFileAtomic } from '../../util/fs.js';
+import { emitDryRunScript } from '../../run/dry-run.js';
 
 export interface RenewDryRun {
   onScript(host: Host, phase: string, text: string, secrets: ReadonlyMap<string, string>): void;
@@ -19,12 +17,11 @@ export function renewDryRun(opts: { out?: string | undefined; showSecrets: boole
   const writes: Promise<void>[] = [];
   return {
     onScript(host, phase, text, secrets) {
-      const bytes = dryRunBytes(text, opts.showSecrets ? secrets : undefined);
-      if (!opts.out) return opts.write(`${hostScriptHeader(host, phase)}\n${bytes}`);
+      // Numbered as they come: a host's scripts are known only once it has been read.
       const n = (counts.get(host.name) ?? 0) + 1;
       counts.set(host.name, n);
-      const file = join(opts.out, host.name, `${String(n).padStart(2, '0')}-${phase}.sh`);
-      writes.push(writeFileAtomic(file, bytes, { mode: opts.showSecrets ? 0o700 : 0o755, dirMode: 0o700 }).then(() => opts.write(`${file}\n`)));
+      const fileName = `${String(n).padStart(2, '0')}-${phase}.sh`;
+      writes.push(emitDryRunScript({ host, phaseId: phase, fileName, text }, { out: opts.out, secrets: opts.showSecrets ? secrets : undefined, write: opts.write }));
     },
     async flush() {
       await Promise.all(writes);
