@@ -39,7 +39,7 @@ export interface HostCommandHooks {
   /** Test seam: the transport for a host (default: SSH, or local for `address: local`). */
   transportFor?: (host: Host, cluster: Cluster) => Transport;
   runId?: string;
-  /** Called once every input check has passed, before anything is asked or contacted (e.g. a note). */
+  /** Called once every input check has passed (in a real run --ask-pass's answer too: a missing terminal is an input error), before any host is contacted (e.g. a note). */
   onInputValid?: () => void;
 }
 
