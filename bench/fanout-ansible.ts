@@ -14,11 +14,11 @@ import { stringify } from 'yaml';
 import { stepContext } from '../src/run/plan.js';
 import { fillSecrets } from '../src/script/secrets.js';
 import { renderHostScript, stepsFor } from '../src/script/render.js';
-import { nodeInitPhases } from '../src/steps/phases.js';
+import { preflightPhase, prepPhase } from '../src/actions/prep.js';
 import { runProcess, tail } from './common.js';
 import type { Contender, FleetRun, Outcome } from './fanout-contenders.js';
 
-const PHASES = nodeInitPhases({ prepOnly: true });
+const PHASES = [preflightPhase, prepPhase];
 
 function ansibleDir(run: FleetRun): string {
   return join(run.dir, 'ansible');

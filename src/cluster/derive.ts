@@ -1,4 +1,5 @@
 /** Defaults merged and derived values computed: ClusterFile (validated) -> Cluster. */
+import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { durationToHours } from './duration.js';
@@ -96,6 +97,7 @@ export function deriveCluster(file: ClusterFile, sourceFile: string | undefined)
     firstServiceIp: firstAddress(service),
   };
   if (endpoint) cluster.controlPlaneEndpoint = { ...endpoint };
+  if (endpoint && endpoint.loadBalancer !== 'external' && isIP(endpoint.host) === 4) cluster.vip = endpoint.host;
   if (sourceFile) cluster.sourceFile = sourceFile;
   return cluster;
 }

@@ -80,3 +80,8 @@ export function cidrContains(c: Cidr, ip: string): boolean {
 export function firstAddress(c: Cidr): string {
   return bigIntToIp(c.base + 1n, c.family);
 }
+
+/** `host:port`, with an IPv6 address in brackets. */
+export function hostPort(host: string, port: number): string {
+  return `${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
+}

@@ -64,17 +64,23 @@ export interface Cluster {
     dnsDomain: string;
     proxyMode: ProxyMode;
     cni: Cni;
+    /** Pins the CNI manifest's URL and sha256 (air-gapped sites, tests). */
+    cniManifest?: { url: string; sha256: string };
   };
   /** As written in the file; absent for single-control-plane clusters without one. */
-  controlPlaneEndpoint?: { host: string; port: number; loadBalancer: LoadBalancer };
+  controlPlaneEndpoint?: { host: string; port: number; loadBalancer: LoadBalancer; virtualRouterId?: number };
   /** Where kubeconfigs and joins point: the configured endpoint, else the first control plane:6443. */
   apiEndpoint: { host: string; port: number };
+  /** The virtual IP kube-vip or keepalived holds; absent with an external load balancer or no endpoint. */
+  vip?: string;
   mirrors: {
     packages: 'aliyun' | 'upstream';
     /** upstream registry -> mirror URLs, for containerd hosts.toml */
     registries: Record<string, string[]>;
     /** Base URL laid out like https://dl.k8s.io (no trailing slash), for the release binaries. */
     binaries: string;
+    /** Prefix for manifest downloads: `<prefix>/<upstream host>/<path>`. */
+    manifests?: string;
   };
   firewall: 'open-ports' | 'disable';
   /** The cluster file's overrides; null removes a built-in key. */

@@ -11,7 +11,7 @@
  * every key the run needs is started at once (they run in parallel on the thread pool),
  * and each certificate is signed and written as soon as its key and CA are ready.
  */
-import { readdir } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Cluster, Host } from '../cluster/types.js';
 import { ensureDir, writeFileAtomic } from '../util/fs.js';
@@ -33,7 +33,7 @@ export interface GenerateOptions {
   renewWithin?: number;
 }
 
-export type FileAction = 'created' | 'kept' | 'reissued' | 'updated';
+export type FileAction = 'created' | 'kept' | 'reissued' | 'updated' | 'removed';
 
 export interface FileOutcome {
   /** Relative to DIR. */
@@ -291,6 +291,19 @@ function loadedCa(state: SharedState, id: CaId): CaMaterial {
   return m;
 }
 
+/**
+ * Node trees made by earlier k8sprep versions held a kubelet.conf; it is never placed on a host
+ * (kubeadm join refuses a node that has one), so it goes.
+ */
+async function removeKubeletConfs(run: Run, cluster: Cluster): Promise<void> {
+  for (const host of cluster.controlPlanes) {
+    const rel = `${nodeRoot(host.name)}/kubelet.conf`;
+    if (!(await stat(join(run.dir, rel)).catch(() => undefined))) continue;
+    await rm(join(run.dir, rel), { force: true });
+    run.files.push({ path: rel, action: 'removed', reason: 'kubelet.conf is never placed on a host: the kubelet makes its own' });
+  }
+}
+
 async function strayNodes(cluster: Cluster, dir: string): Promise<string[]> {
   const want = new Set(cluster.controlPlanes.map((h) => h.name));
   const entries = await readdir(join(dir, 'nodes')).catch(() => [] as string[]);
@@ -318,6 +331,7 @@ export async function generatePki(cluster: Cluster, dir: string, opts: GenerateO
   const settled = await Promise.allSettled(run.tasks);
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failed) throw failed.reason;
+  await removeKubeletConfs(run, cluster);
   const caPem = await state.texts.get('ca.crt');
   return { dir, files: run.files, caCertHash: caCertHash(caPem ?? ''), notes: [...run.notes, ...(await strayNodes(cluster, dir))] };
 }

@@ -3,7 +3,6 @@ export { generatePki, type FileAction, type FileOutcome, type GenerateOptions, t
 export { inspectNode, inspectPki, allStatuses, expiringWithin, problemLines } from './inspect.js';
 export type { CertStatus, InspectOptions, NodeInspection, PkiInspection } from './inspect.js';
 export { caCertHash } from './hash.js';
-export { renderInspection, shortDuration, formatExpires } from './format.js';
 export { certSpecFromCert, createCa, issueCert, loadCa, reissueCert, BACKDATE_MS, type CaMaterial, type Validity } from './issue.js';
 export { generateRsaKeyPair, keyMatchesCert, publicKeyPemOf, type KeyPairPem } from './keys.js';
 export { parseKubeconfig, renderKubeconfig, type KubeconfigContent } from './kubeconfig.js';

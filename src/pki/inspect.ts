@@ -16,7 +16,7 @@ import { parseKubeconfig } from './kubeconfig.js';
 import { nodeRoot, pkiPath, SHARED_FILES, under } from './layout.js';
 import { formatSubject } from './names.js';
 import { type ExistingFile, type FileReader, type FileSource, fileReader, readMany } from './source.js';
-import { CA_SPECS, type CaId, type CaSpec, type CertSpec, nodeKubeconfigSpecs, nodeLeafSpecs } from './spec.js';
+import { CA_SPECS, type CaId, type CaSpec, type CertSpec, type KubeconfigSpec, kubeletKubeconfigSpec, nodeKubeconfigSpecs, nodeLeafSpecs } from './spec.js';
 import { type CertFacts, tryReadCert } from './x509.js';
 
 export interface CertStatus {
@@ -124,11 +124,16 @@ function judgeCert(status: CertStatus, certText: string, keyText: string | undef
   status.problems.push(...certDrift(cert, spec, { isCa: false, keyBits: cluster.certificates.keyBits }));
 }
 
-function paths(root: string, cluster: Cluster, host: Host): string[] {
+function paths(root: string, cluster: Cluster, host: Host, kubeconfigs: readonly KubeconfigSpec[]): string[] {
   const out = SHARED_FILES.map((f) => under(root, `pki/${f.path}`));
   for (const leaf of nodeLeafSpecs(cluster, host)) out.push(under(root, pkiPath(leaf.base, 'crt')), under(root, pkiPath(leaf.base, 'key')));
-  for (const kc of nodeKubeconfigSpecs(cluster, host)) out.push(under(root, kc.file));
+  for (const kc of kubeconfigs) out.push(under(root, kc.file));
   return out;
+}
+
+/** A node's /etc/kubernetes on the host also has the kubelet.conf kubeadm wrote; k8sprep's own trees never do. */
+function hostKubeconfigs(cluster: Cluster, host: Host): KubeconfigSpec[] {
+  return [...nodeKubeconfigSpecs(cluster, host), kubeletKubeconfigSpec(cluster, host)];
 }
 
 function saProblems(files: Files, keyPath: string, pubPath: string): string[] {
@@ -141,7 +146,7 @@ function saProblems(files: Files, keyPath: string, pubPath: string): string[] {
   return problems;
 }
 
-function inspectNodeFiles(files: Files, root: string, cluster: Cluster, host: Host, now: Date, shared?: Map<CaId, CaState>): NodeInspection {
+function inspectNodeFiles(files: Files, root: string, cluster: Cluster, host: Host, kubeconfigs: readonly KubeconfigSpec[], now: Date, shared?: Map<CaId, CaState>): NodeInspection {
   const cas = new Map<CaId, CaState>();
   for (const ca of CA_SPECS) {
     const state = inspectCaAt(files, under(root, pkiPath(ca.base, 'crt')), under(root, pkiPath(ca.base, 'key')), ca, now, true);
@@ -163,7 +168,7 @@ function inspectNodeFiles(files: Files, root: string, cluster: Cluster, host: Ho
     certificates.push(status);
   }
   const clusterCa = cas.get('ca');
-  for (const kc of nodeKubeconfigSpecs(cluster, host)) {
+  for (const kc of kubeconfigs) {
     const path = under(root, kc.file);
     const status: CertStatus = { name: kc.file, kind: 'kubeconfig', path, authority: 'ca', problems: [] };
     certificates.push(status);
@@ -201,8 +206,9 @@ function inspectNodeFiles(files: Files, root: string, cluster: Cluster, host: Ho
 export async function inspectNode(source: FileSource | FileReader, cluster: Cluster, host: Host, opts: InspectOptions & { root?: string } = {}): Promise<NodeInspection> {
   const reader = isReader(source) ? source : fileReader(source);
   const root = opts.root ?? '';
-  const files = await readMany(reader, paths(root, cluster, host));
-  return inspectNodeFiles(files, root, cluster, host, opts.now ?? new Date());
+  const kubeconfigs = hostKubeconfigs(cluster, host);
+  const files = await readMany(reader, paths(root, cluster, host, kubeconfigs));
+  return inspectNodeFiles(files, root, cluster, host, kubeconfigs, opts.now ?? new Date());
 }
 
 function isReader(s: FileSource | FileReader): s is FileReader {
@@ -215,7 +221,7 @@ export async function inspectPki(source: FileSource, cluster: Cluster, opts: Ins
   const reader = fileReader(source);
   const hosts = cluster.controlPlanes.filter((h) => !opts.hosts || opts.hosts.includes(h.name));
   const sharedPaths = SHARED_FILES.map((f) => f.path);
-  const nodePaths = hosts.flatMap((h) => paths(nodeRoot(h.name), cluster, h));
+  const nodePaths = hosts.flatMap((h) => paths(nodeRoot(h.name), cluster, h, nodeKubeconfigSpecs(cluster, h)));
   const files = await readMany(reader, [...sharedPaths, ...nodePaths]);
   // A map holding only node trees (files read from hosts) has no shared section to check.
   const withShared = typeof source === 'string' || sharedPaths.some((p) => files.get(p) !== undefined);
@@ -228,7 +234,7 @@ export async function inspectPki(source: FileSource, cluster: Cluster, opts: Ins
       problems: saProblems(files, 'sa.key', 'sa.pub'),
     };
   }
-  for (const host of hosts) result.nodes.push(inspectNodeFiles(files, nodeRoot(host.name), cluster, host, now, shared));
+  for (const host of hosts) result.nodes.push(inspectNodeFiles(files, nodeRoot(host.name), cluster, host, nodeKubeconfigSpecs(cluster, host), now, shared));
   return result;
 }
 

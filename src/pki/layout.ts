@@ -52,3 +52,12 @@ export const SHARED_FILES: readonly SharedFile[] = [
 export function under(root: string, rel: string): string {
   return root === '' ? rel : `${root}/${rel}`;
 }
+
+/** Where kubeadm keeps a node's PKI and kubeconfigs on the host. */
+export const KUBE_DIR = '/etc/kubernetes';
+/** The kubelet's static pod manifests. */
+export const MANIFEST_DIR = '/etc/kubernetes/manifests';
+/** The static pods kubeadm runs on a control plane (etcd only with stacked etcd). */
+export const STATIC_PODS = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd'] as const;
+/** Where `certs renew` keeps its per-run journal on the host. */
+export const RENEW_STATE_DIR = '/var/lib/k8sprep/renew';

@@ -145,6 +145,8 @@ export function nodeLeafSpecs(cluster: Cluster, host: Host): LeafSpec[] {
     cluster.firstServiceIp,
     advertise ?? host.address,
     endpoint,
+    // The VIP when the endpoint is a name, and so every entry of the kubeadm config's apiServer.certSANs.
+    cluster.vip,
   ];
   const etcdSans = sansOf([node, 'localhost', advertise ?? host.address, '127.0.0.1', '::1']);
   const none: Sans = { dns: [], ips: [] };
@@ -168,9 +170,11 @@ export function nodeLeafSpecs(cluster: Cluster, host: Host): LeafSpec[] {
 }
 
 /**
- * The node's kubeconfigs. controller-manager and scheduler talk to their own node's
- * apiserver (kubeadm's localAPIEndpoint); admin, super-admin and kubelet use the cluster
- * endpoint. super-admin.conf exists only on the first control plane, from 1.29.
+ * The kubeconfigs k8sprep makes for a control plane. controller-manager and scheduler talk to
+ * their own node's apiserver (kubeadm's localAPIEndpoint); admin and super-admin use the
+ * cluster endpoint. super-admin.conf exists only on the first control plane, from 1.29.
+ * Never kubelet.conf: kubeadm join refuses a node that has one, and the kubelet gets its own
+ * (kubeadm init writes it, joins bootstrap it by TLS); see `kubeletKubeconfigSpec`.
  */
 export function nodeKubeconfigSpecs(cluster: Cluster, host: Host): KubeconfigSpec[] {
   const endpoint = httpsUrl(cluster.apiEndpoint.host, cluster.apiEndpoint.port);
@@ -185,7 +189,13 @@ export function nodeKubeconfigSpecs(cluster: Cluster, host: Host): KubeconfigSpe
   specs.push(
     { file: 'controller-manager.conf', user: 'system:kube-controller-manager', server: own, cert: client('system:kube-controller-manager', []) },
     { file: 'scheduler.conf', user: 'system:kube-scheduler', server: own, cert: client('system:kube-scheduler', []) },
-    { file: 'kubelet.conf', user: `system:node:${host.name}`, server: endpoint, cert: client(`system:node:${host.name}`, ['system:nodes']) },
   );
   return specs;
+}
+
+/** The kubelet.conf kubeadm writes on a node: what a check of a host's /etc/kubernetes expects of it. */
+export function kubeletKubeconfigSpec(cluster: Cluster, host: Host): KubeconfigSpec {
+  const endpoint = httpsUrl(cluster.apiEndpoint.host, cluster.apiEndpoint.port);
+  const user = `system:node:${host.name}`;
+  return { file: 'kubelet.conf', user, server: endpoint, cert: { subject: { cn: user, o: ['system:nodes'] }, eku: ['clientAuth'], sans: { dns: [], ips: [] } } };
 }

@@ -1,21 +1,23 @@
 /**
- * What every host-touching command does after parsing flags: load and check input (all
- * before contacting anything), ask the questions (--ask-pass) before anything else runs,
- * then either print the dry run or execute and summarise. Returns the exit code (0 ok,
- * 1 a host failed, 130 interrupted); input problems throw InputError (2).
+ * What the node commands do after parsing flags: load and check input (all before contacting
+ * anything), prepare what the action needs locally, ask the questions (--ask-pass) before
+ * anything else runs, then run the action — for real, or as a dry run that prints the scripts —
+ * and print the summary. Returns the exit code (0 ok, 1 a host failed, 130 interrupted); input
+ * problems throw InputError (2).
  */
 import type { Cluster, Host } from '../cluster/types.js';
 import { loadClusterFromFlags, requireIdentityFiles, type ClusterSourceFlags } from '../cli/cluster-source.js';
 import { InputError } from '../errors.js';
-import type { Phase } from '../steps/types.js';
+import type { BootstrapInputs } from '../steps/types.js';
 import type { Transport } from '../transport/types.js';
-import { emitDryRun } from './dry-run.js';
-import { executeHosts } from './executor.js';
+import { runAction } from './action.js';
+import { DryRunCollector } from './dry-run.js';
+import { handleInterrupts, INTERRUPTED_EXIT } from './interrupt.js';
 import { newRunId, runLogDir } from './log.js';
-import { type HostPlan, parseSelection, planHost, selectHosts } from './plan.js';
-import { formatSummary, summaryJson } from './summary.js';
-import { detectOs } from './detect-os.js';
-import { handleInterrupts, INTERRUPTED_EXIT, type Interrupt } from './interrupt.js';
+import type { Phase } from './phase.js';
+import { parseSelection, selectHosts } from './plan.js';
+import type { RunResult } from './runner.js';
+import { formatSummary, summaryJson } from '../output/host-summary.js';
 import { transportFactory } from './transports.js';
 
 export interface HostRunFlags extends ClusterSourceFlags {
@@ -32,15 +34,29 @@ export interface HostRunFlags extends ClusterSourceFlags {
   json: boolean;
 }
 
+/** What a command runs: its phases, and how to make what they need locally. */
+export interface ActionPlan {
+  phases: readonly Phase[];
+  /**
+   * Runs once every input check passed and every question was answered, before any host is
+   * contacted (in a dry run too): local state such as the PKI; returns the secret values the
+   * scripts reference and the state they render from.
+   */
+  prepare?: () => Promise<{ secrets: ReadonlyMap<string, string>; bootstrap?: BootstrapInputs }>;
+}
+
 export interface HostCommandHooks {
-  /** Secret values the scripts reference (tokens, keys); empty for preparation. */
-  secrets?: ReadonlyMap<string, string>;
   write?: (text: string) => void;
   /** Test seam: the transport for a host (default: SSH, or local for `address: local`). */
   transportFor?: (host: Host, cluster: Cluster) => Transport;
   runId?: string;
-  /** Called once every input check has passed (in a real run --ask-pass's answer too: a missing terminal is an input error), before any host is contacted (e.g. a note). */
+  /**
+   * Called once every input check has passed (in a real run --ask-pass's answer too: a missing
+   * terminal is an input error), before any host is contacted (e.g. a note).
+   */
   onInputValid?: () => void;
+  /** Lines after the summary table (what the action wants the operator to know). */
+  epilogue?: (result: RunResult) => string[];
 }
 
 function checkFlagCombinations(flags: HostRunFlags): void {
@@ -48,82 +64,64 @@ function checkFlagCombinations(flags: HostRunFlags): void {
   if (flags.json && flags['dry-run']) throw InputError.single('--json', 'cannot be combined with --dry-run (the dry run prints scripts)');
 }
 
-export async function runHostCommand(flags: HostRunFlags, phases: readonly Phase[], hooks: HostCommandHooks = {}): Promise<number> {
+/** `plan` builds the action from the valid cluster and the hosts named (it must not touch anything). */
+export async function runHostCommand(flags: HostRunFlags, plan: (cluster: Cluster, hosts: readonly Host[]) => ActionPlan, hooks: HostCommandHooks = {}): Promise<number> {
   checkFlagCombinations(flags);
   const cluster = await loadClusterFromFlags(flags);
   const hosts = selectHosts(cluster, flags.hosts);
-  const selection = parseSelection(phases, flags.only, flags.skip);
-  const secrets = hooks.secrets ?? new Map<string, string>();
+  const action = plan(cluster, hosts);
+  const selection = parseSelection(action.phases, flags.only, flags.skip);
   const write = hooks.write ?? ((t: string) => process.stdout.write(t));
-
-  if (flags['dry-run']) {
-    hooks.onInputValid?.();
-    const undeclared = hosts.filter((h) => !h.os);
-    let transportFor = hooks.transportFor;
-    if (undeclared.length > 0) {
-      process.stderr.write(`note: connecting to ${undeclared.map((h) => h.name).join(', ')} only to read /etc/os-release (no os: in the cluster file)\n`);
-      // Only the --ask-pass question can be cancelled here; reading os-release changes nothing.
-      const interrupt = handleInterrupts(() => 'interrupted (Ctrl-C) before any host was contacted');
-      try {
-        transportFor ??= await transportFactory(flags, interrupt);
-      } finally {
-        interrupt.dispose();
-      }
-      if (interrupt.signal.aborted) return INTERRUPTED_EXIT;
-    }
-    const plans: HostPlan[] = [];
-    for (const host of hosts) {
-      let os = host.os;
-      if (!os && transportFor) {
-        const t = transportFor(host, cluster);
-        try {
-          await t.connect();
-          os = await detectOs(t, host);
-        } finally {
-          await t.close();
-        }
-      }
-      if (os) plans.push(planHost(cluster, host, os, phases, selection));
-    }
-    const opts: Parameters<typeof emitDryRun>[1] = { write };
-    if (flags.out !== undefined) opts.out = flags.out;
-    if (flags['show-secrets']) opts.secrets = secrets;
-    await emitDryRun(plans, opts);
-    return 0;
-  }
-
-  requireIdentityFiles(cluster, hosts);
-
+  const dryRun = flags['dry-run'];
+  if (!dryRun) requireIdentityFiles(cluster, hosts);
   const runId = hooks.runId ?? newRunId();
   const logDir = runLogDir(cluster.stateDir, runId);
   let running = false;
   const interrupt = handleInterrupts(() =>
-    running ? `interrupted (Ctrl-C): ending the scripts still running (Ctrl-C again quits at once); the summary follows (logs: ${logDir})` : 'interrupted (Ctrl-C) before any host was contacted',
+    running
+      ? `interrupted (Ctrl-C): ending the scripts still running (Ctrl-C again quits at once); the summary follows (logs: ${logDir})`
+      : 'interrupted (Ctrl-C) before any host was contacted',
   );
   try {
-    const transportFor = hooks.transportFor ?? (await transportFactory(flags, interrupt));
-    if (interrupt.signal.aborted) return INTERRUPTED_EXIT;
+    const undeclared = hosts.filter((h) => !h.os);
+    let transportFor = hooks.transportFor;
+    if (!dryRun || undeclared.length > 0) {
+      if (dryRun) process.stderr.write(`note: connecting to ${undeclared.map((h) => h.name).join(', ')} only to read /etc/os-release (no os: in the cluster file)\n`);
+      transportFor ??= await transportFactory(flags, interrupt);
+      if (interrupt.signal.aborted) return INTERRUPTED_EXIT;
+    }
     hooks.onInputValid?.();
+    const { secrets, bootstrap } = (await action.prepare?.()) ?? { secrets: new Map<string, string>() };
     running = true;
-    const reports = await executeHosts({
+    const collector = dryRun ? new DryRunCollector() : undefined;
+    const result = await runAction({
       cluster,
-      hosts,
-      phases,
+      targets: hosts,
+      phases: action.phases,
       selection,
       runId,
-      logDir,
-      secrets,
       concurrency: flags.concurrency,
       display: flags.json ? 'silent' : flags.verbose ? 'lines' : 'live',
+      secrets,
+      bootstrap,
+      logDir: dryRun ? undefined : logDir,
+      dryRun: collector,
+      transportFor: transportFor && ((host) => transportFor(host, cluster)),
       signal: interrupt.signal,
-      transportFor: (host) => transportFor(host, cluster),
       ...(flags.verbose && !flags.json
         ? { onOutput: (host: Host, stream: 'stdout' | 'stderr', line: string) => process.stderr.write(`${host.name}${stream === 'stderr' ? '!' : '|'} ${line}\n`) }
         : {}),
     });
-    write(flags.json ? `${summaryJson(runId, reports)}\n` : `\n${formatSummary(reports)}\n`);
+    if (collector) {
+      const failed = result.hosts.filter((r) => r.status === 'failed');
+      await collector.emit(cluster.hosts.filter((h) => hosts.includes(h)), { out: flags.out, showSecrets: flags['show-secrets'], write });
+      for (const r of failed) process.stderr.write(`${r.host}: ${r.error ?? 'failed'}\n`);
+      return failed.length > 0 ? 1 : 0;
+    }
+    const extra = hooks.epilogue?.(result) ?? [];
+    write(flags.json ? `${summaryJson(runId, result)}\n` : `\n${formatSummary(result.hosts)}\n${extra.map((l) => `${l}\n`).join('')}`);
     if (interrupt.signal.aborted) return INTERRUPTED_EXIT;
-    return reports.every((r) => r.status === 'ok') ? 0 : 1;
+    return result.hosts.every((r) => r.status === 'ok') && result.phases.every((p) => p.status !== 'failed') ? 0 : 1;
   } finally {
     interrupt.dispose();
   }

@@ -1,4 +1,4 @@
-import { FACT_PREFIX, MARKER_PREFIX } from '../script/preamble.js';
+import { FACT_PREFIX, MARKER_PREFIX, NOTE_PREFIX } from '../script/preamble.js';
 
 export type MarkerStatus = 'begin' | 'unchanged' | 'changed' | 'failed';
 export interface Marker {
@@ -16,17 +16,13 @@ export function parseMarker(line: string): Marker | undefined {
 
 const FACT = new RegExp(`^${FACT_PREFIX} ([A-Za-z0-9_.-]+) ?(.*)$`);
 
-/**
- * The runner records when each fact line arrived, as fact `<KEY>_received` (epoch seconds
- * on this machine): hosts run at different moments (--concurrency batches, slow bastions),
- * so a host's clock can only be compared through its offset from one reference clock.
- */
-export function receivedKey(key: string): string {
-  return `${key}_received`;
-}
-
 /** A `k8sprep_fact KEY VALUE` line, or undefined. */
 export function parseFact(line: string): { key: string; value: string } | undefined {
   const m = FACT.exec(line);
   return m ? { key: m[1] ?? '', value: m[2] ?? '' } : undefined;
+}
+
+/** A `k8sprep_note TEXT` line (for the summary), or undefined. */
+export function parseNote(line: string): string | undefined {
+  return line.startsWith(`${NOTE_PREFIX} `) ? line.slice(NOTE_PREFIX.length + 1) : undefined;
 }

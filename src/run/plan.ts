@@ -6,28 +6,28 @@ import type { Cluster, Host, OsId } from '../cluster/types.js';
 import { InputError } from '../errors.js';
 import { type RenderedScript, renderHostScript, type StepSelection } from '../script/render.js';
 import { secretRef } from '../script/secrets.js';
-import { allSteps } from '../steps/phases.js';
-import type { Phase, StepContext } from '../steps/types.js';
+import type { BootstrapInputs, StepContext } from '../steps/types.js';
+import { allSteps, type Phase } from './phase.js';
 
 export interface HostPlan {
   host: Host;
   os: OsId;
-  /** Non-empty phase scripts in run order; `index` numbers them 1.. for `NN-<phase>.sh`. */
-  scripts: (RenderedScript & { index: number; fileName: string })[];
+  /** Non-empty phase scripts in run order. */
+  scripts: RenderedScript[];
 }
 
-export function stepContext(cluster: Cluster, host: Host, os: OsId): StepContext {
-  return { cluster, host, os, secret: secretRef };
+export function stepContext(cluster: Cluster, host: Host, os: OsId, bootstrap?: BootstrapInputs): StepContext {
+  return { cluster, host, os, secret: secretRef, ...(bootstrap ? { bootstrap } : {}) };
 }
 
-export function planHost(cluster: Cluster, host: Host, os: OsId, phases: readonly Phase[], selection: StepSelection): HostPlan {
-  const ctx = stepContext(cluster, host, os);
+/** The scripts of the step phases among `phases` (in order) for one host, numbered in that order. */
+export function planHost(cluster: Cluster, host: Host, os: OsId, phases: readonly Phase[], selection: StepSelection, bootstrap?: BootstrapInputs): HostPlan {
+  const ctx = stepContext(cluster, host, os, bootstrap);
   const scripts: HostPlan['scripts'] = [];
   for (const phase of phases) {
-    const rendered = renderHostScript(ctx, phase, selection);
-    if (rendered.steps.length === 0) continue;
-    const index = scripts.length + 1;
-    scripts.push({ ...rendered, index, fileName: `${String(index).padStart(2, '0')}-${phase.id}.sh` });
+    if (!phase.steps) continue;
+    const rendered = renderHostScript(ctx, { id: phase.id, title: phase.title, steps: phase.steps }, selection);
+    if (rendered.steps.length > 0) scripts.push(rendered);
   }
   return { host, os, scripts };
 }

@@ -36,6 +36,30 @@ export function writeFile(spec: FileSpec): string {
   return heredoc(`k8sprep_write_file ${shq(spec.path)} ${shq(spec.mode)}`, spec.content);
 }
 
+/**
+ * A file whose content holds markers for values known only on the host: `fill` maps each marker
+ * (e.g. K8SPREP_NODE_IP) to a shell expression evaluated there (e.g. "$node_ip").
+ */
+export interface TemplateSpec extends FileSpec {
+  fill: Readonly<Record<string, string>>;
+}
+
+function fillCommand(spec: TemplateSpec): string {
+  return `k8sprep_fill ${Object.entries(spec.fill).map(([marker, value]) => `${marker} "${value}"`).join(' ')}`;
+}
+
+/** writeFile for a template: the markers are filled on the host before the file is compared and written. */
+export function writeTemplate(spec: TemplateSpec): string {
+  if (Object.keys(spec.fill).length === 0) return writeFile(spec);
+  return heredoc(fillCommand(spec), spec.content, `| k8sprep_write_file ${shq(spec.path)} ${shq(spec.mode)}`);
+}
+
+/** Condition: the file holds the filled template, with this mode. */
+export function templateMatches(spec: TemplateSpec, then?: string): string {
+  if (Object.keys(spec.fill).length === 0) return fileMatches(spec, then);
+  return heredoc(fillCommand(spec), spec.content, `| k8sprep_file_matches ${shq(spec.path)} ${shq(spec.mode)}${then ? ` ${then}` : ''}`);
+}
+
 /** Condition: the file exists with exactly this content and mode. */
 export function fileMatches(spec: FileSpec, then?: string): string {
   return heredoc(`k8sprep_file_matches ${shq(spec.path)} ${shq(spec.mode)}`, spec.content, then);

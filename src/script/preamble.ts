@@ -10,6 +10,7 @@
  */
 export const MARKER_PREFIX = '::k8sprep::';
 export const FACT_PREFIX = '::k8sprep-fact::';
+export const NOTE_PREFIX = '::k8sprep-note::';
 
 export const PREAMBLE = String.raw`set -euo pipefail
 export LC_ALL=C
@@ -51,6 +52,19 @@ k8sprep_write_file() {
   fi
   if ! { k8sprep_backup "$path" && mv -f "$tmp" "$path"; }; then rm -f "$tmp"; return 1; fi
 }
+# k8sprep_fill MARKER VALUE... <template: the template with each MARKER replaced by its VALUE,
+# a value known only on the host (an interface, the node's IP); only letters, digits and ._:- pass.
+k8sprep_fill() {
+  local args=()
+  while [ "$#" -ge 2 ]; do
+    case $2 in '' | *[!A-Za-z0-9_.:-]*) k8sprep_die "cannot put \"$2\" in place of $1 in a file" ;; esac
+    args+=(-e "s/$1/$2/g")
+    shift 2
+  done
+  sed "${'$'}{args[@]}"
+}
+# k8sprep_note TEXT: a line for the summary (not a failure).
+k8sprep_note() { printf '${NOTE_PREFIX} %s\n' "$(printf '%s' "$*" | tr '\n' ' ')"; }
 # k8sprep_file_matches PATH MODE <content: true when the file has exactly this content and mode.
 k8sprep_file_matches() {
   [ -f "$1" ] && [ "$(stat -c %a "$1")" = "$2" ] && cmp -s - "$1"

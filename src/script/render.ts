@@ -3,7 +3,7 @@
  * the exact bytes a host's `bash -s` receives (secrets still as placeholders; see
  * secrets.ts). The dry run prints these bytes; the real run sends them.
  */
-import type { Phase, Step, StepContext } from '../steps/types.js';
+import type { Step, StepContext } from '../steps/types.js';
 import { PREAMBLE } from './preamble.js';
 
 export interface StepSelection {
@@ -11,8 +11,15 @@ export interface StepSelection {
   skip?: ReadonlySet<string>;
 }
 
+/** What the renderer needs of a phase: its name and its steps. */
+export interface StepPhase {
+  id: string;
+  title: string;
+  steps: readonly Step[];
+}
+
 export interface RenderedScript {
-  phase: Phase;
+  phase: StepPhase;
   /** The steps in the script, in order. */
   steps: Step[];
   /** Bash text with secret placeholders. */
@@ -47,12 +54,12 @@ function renderStep(step: Step, ctx: StepContext): string {
 }
 
 /** The steps of `phase` that apply to this host and are selected; empty = no script (also when only guards are left: they guard nothing). */
-export function stepsFor(phase: Phase, ctx: StepContext, selection: StepSelection): Step[] {
+export function stepsFor(phase: StepPhase, ctx: StepContext, selection: StepSelection): Step[] {
   const steps = phase.steps.filter((s) => s.appliesTo(ctx) && isSelected(s, selection));
   return steps.every((s) => s.guard) ? [] : steps;
 }
 
-export function renderHostScript(ctx: StepContext, phase: Phase, selection: StepSelection): RenderedScript {
+export function renderHostScript(ctx: StepContext, phase: StepPhase, selection: StepSelection): RenderedScript {
   const steps = stepsFor(phase, ctx, selection);
   const text = [
     '#!/bin/bash',

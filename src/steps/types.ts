@@ -1,4 +1,12 @@
 import type { Cluster, Host, OsId } from '../cluster/types.js';
+import type { LocalState } from '../state/local-state.js';
+
+/** What the bootstrap steps render from besides the cluster: the local state and the run's options. */
+export interface BootstrapInputs {
+  state: LocalState;
+  /** --wait: how long the nodes may take to become Ready. */
+  waitSeconds: number;
+}
 
 /** What a step knows when it renders its fragments: pure data, no I/O. */
 export interface StepContext {
@@ -12,6 +20,8 @@ export interface StepContext {
    * the real run substitutes the value. See src/script/secrets.ts.
    */
   secret(name: string): string;
+  /** For the bootstrap steps; absent for host preparation alone. */
+  bootstrap?: BootstrapInputs | undefined;
 }
 
 /**
@@ -38,22 +48,4 @@ export interface Step {
   check(ctx: StepContext): string;
   apply(ctx: StepContext): string;
   verify?(ctx: StepContext): string;
-}
-
-/** Facts a host's script printed with `k8sprep_fact KEY VALUE` (e.g. machine id, clock). */
-export type HostFacts = ReadonlyMap<string, string>;
-
-/** An ordered list of steps rendered into one script per host. */
-export interface Phase {
-  /** e.g. `prep`; names the script file `NN-<id>.sh`. */
-  id: string;
-  title: string;
-  steps: readonly Step[];
-  /**
-   * Cross-host checks (unique names/ids/MACs, clock skew...). When present, every host
-   * finishes this phase before any host starts the next one; then this runs over all the
-   * hosts' facts and returns the problems per host name. A host with problems fails with
-   * them, listed all at once, before anything on it changes.
-   */
-  crossHostCheck?(facts: ReadonlyMap<string, HostFacts>, ctx: { cluster: Cluster }): Map<string, string[]>;
 }

@@ -7,7 +7,8 @@
 import { writeFileSync } from 'node:fs';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { allSteps, nodeInitPhases } from '../../src/steps/phases.js';
+import { nodeInitPhases } from '../../src/actions/node-init.js';
+import { allSteps } from '../../src/run/phase.js';
 import { assertBuilt, type Listener, listTree, runCli, settle, startListener, tempDir } from '../helpers/cli.js';
 
 let listener: Listener;

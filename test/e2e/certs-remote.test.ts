@@ -9,7 +9,7 @@
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import type { RenewSummary } from '../../src/pki/renew/report.js';
+import type { RenewSummary } from '../../src/actions/certs-renew-report.js';
 import { assertBuilt, type CliResult, runCli, startCli, tempDir } from '../helpers/cli.js';
 import { startTestHosts, type TestFleet, type TestHost } from '../hosts/index.js';
 import { hostPairs, kubeTree, LEAVES, servedAndFileFingerprints, SHARED } from '../pki/remote-assert.js';

@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import type { Cluster, Host } from '../../src/cluster/types.js';
 import { type HostRunFlags, runHostCommand } from '../../src/run/host-command.js';
 import { fileMatches, writeFile } from '../../src/script/files.js';
-import { nodeInitPhases } from '../../src/steps/phases.js';
-import type { Phase } from '../../src/steps/types.js';
+import { nodeInitPhases } from '../../src/actions/node-init.js';
+import { HOSTS, type Phase } from '../../src/run/phase.js';
 import { createTransport, noPrompts, type Transport } from '../../src/transport/index.js';
 import { runCli } from '../helpers/cli.js';
 import { useTestHosts } from '../helpers/e2e.js';
@@ -29,6 +29,7 @@ const TOKEN_FILE = '/etc/k8sprep-test/token.conf';
 const tokenPhase: Phase = {
   id: 'token',
   title: 'write the bootstrap token',
+  placement: { hosts: HOSTS.targets, order: 'parallel' },
   steps: [
     {
       id: 'token-file',
@@ -90,7 +91,7 @@ function outFiles(dir: string, host: string): { name: string; text: string }[] {
 beforeAll(async () => {
   ({ fleet, dir: work, clusterFile } = rig);
   let out = '';
-  const code = await runHostCommand(flags({}), PHASES, { secrets: SECRETS, transportFor: recording, write: (t) => (out += t) });
+  const code = await runHostCommand(flags({}), () => ({ phases: PHASES, prepare: async () => ({ secrets: SECRETS }) }), { transportFor: recording, write: (t) => (out += t) });
   const summary = JSON.parse(out) as { runId: string; ok: boolean; hosts: { host: string; error?: string }[] };
   expect([code, summary.ok, summary.hosts.map((h) => h.error)]).toEqual([0, true, [undefined, undefined]]);
   runId = summary.runId;
@@ -122,7 +123,7 @@ test('`node init --prep-only --dry-run --out` wrote exactly the bytes the run se
 
 test('with a secret in the pipeline: equal except at <redacted:NAME>, where the run had the value', async () => {
   const out = join(work, 'secret-dry-run');
-  expect(await runHostCommand(flags({ 'dry-run': true, out, json: false }), PHASES, { secrets: SECRETS, write: () => undefined })).toBe(0);
+  expect(await runHostCommand(flags({ 'dry-run': true, out, json: false }), () => ({ phases: PHASES, prepare: async () => ({ secrets: SECRETS }) }), { write: () => undefined })).toBe(0);
   for (const host of fleet.hosts) {
     const files = outFiles(out, host.name);
     const executed = (sent.get(host.name) ?? []).map((s) => s.script);

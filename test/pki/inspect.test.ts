@@ -8,7 +8,7 @@ import { copyFileSync, cpSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { generatePki } from '../../src/pki/generate.js';
 import { expiringWithin, inspectNode, inspectPki, problemLines } from '../../src/pki/inspect.js';
-import { formatExpires, renderInspection, shortDuration } from '../../src/pki/format.js';
+import { formatExpires, renderInspection, shortDuration } from '../../src/output/pki-report.js';
 import { testCluster, tempDir } from './fixture.js';
 import { snapshot } from './tools.js';
 

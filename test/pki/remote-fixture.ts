@@ -9,13 +9,13 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RemoteFile } from '../../src/pki/remote/read-parse.js';
+import type { HostFile } from '../../src/pki/host-files.js';
 import type { ExecResult, TestHost } from '../hosts/index.js';
 import { modes } from './tools.js';
 
 /** Every file of a node tree as the read script would report it. */
-export function remoteFilesFrom(tree: string): Map<string, RemoteFile> {
-  const out = new Map<string, RemoteFile>();
+export function remoteFilesFrom(tree: string): Map<string, HostFile> {
+  const out = new Map<string, HostFile>();
   for (const [rel, m] of modes(tree)) {
     if (m.isDir) continue;
     const bytes = readFileSync(join(tree, rel));

@@ -3,8 +3,8 @@
  * interrupted renewals, a missing /etc/kubernetes; output that breaks the protocol is an
  * error that never quotes the line (it may be part of a private key).
  */
-import { ReadOutputParser } from '../../src/pki/remote/read-parse.js';
-import { READ_MARK, renderReadScript } from '../../src/pki/remote/read-script.js';
+import { ReadOutputParser } from '../../src/steps/certs/read-parse.js';
+import { READ_MARK, renderReadScript } from '../../src/steps/certs/read.js';
 import { bashSyntax } from '../helpers/bash.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');

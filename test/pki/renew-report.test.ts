@@ -2,7 +2,8 @@
  * `certs renew`'s summary says exactly what was and was not replaced per host, how far a
  * failed host got, and which hosts were not run; CA and sa files are summed up on one line.
  */
-import { emptyReport, formatRenewSummary } from '../../src/pki/renew/report.js';
+import { emptyReport } from '../../src/actions/certs-renew-report.js';
+import { formatRenewSummary } from '../../src/output/renew-summary.js';
 
 test('renewed, failed and not-run hosts, in roll-out order', () => {
   const ok = {

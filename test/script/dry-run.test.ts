@@ -6,13 +6,14 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadClusterFile } from '../../src/cluster/load.js';
 import type { Cluster } from '../../src/cluster/types.js';
-import { dryRunBytes, emitDryRun, scriptHeader } from '../../src/run/dry-run.js';
+import { DryRunCollector, type DryRunOutput, dryRunBytes, scriptHeader } from '../../src/run/dry-run.js';
 import { type HostRunFlags, runHostCommand } from '../../src/run/host-command.js';
 import { type HostPlan, planHost, stepContext } from '../../src/run/plan.js';
 import { writeFile } from '../../src/script/files.js';
 import { fillSecrets, redactSecrets, secretNames, secretRef } from '../../src/script/secrets.js';
-import { allSteps, nodeInitPhases } from '../../src/steps/phases.js';
-import type { Phase, Step } from '../../src/steps/types.js';
+import { nodeInitPhases } from '../../src/actions/node-init.js';
+import { allSteps, HOSTS, type Phase } from '../../src/run/phase.js';
+import type { Step } from '../../src/steps/types.js';
 import { bashSyntax } from '../helpers/bash.js';
 import { EXAMPLES, tempDir } from '../helpers/cli.js';
 
@@ -35,7 +36,7 @@ function flags(extra: Partial<HostRunFlags>): HostRunFlags {
 
 async function dryRun(extra: Partial<HostRunFlags>, ph: readonly Phase[] = phases, secrets?: Map<string, string>): Promise<{ code: number; out: string }> {
   let out = '';
-  const code = await runHostCommand(flags(extra), ph, { write: (t) => (out += t), ...(secrets ? { secrets } : {}) });
+  const code = await runHostCommand(flags(extra), () => ({ phases: ph, ...(secrets ? { prepare: async () => ({ secrets }) } : {}) }), { write: (t) => (out += t) });
   return { code, out };
 }
 
@@ -64,7 +65,7 @@ describe('printed dry run', () => {
     const expected = ha.hosts
       .map((h) => {
         const plan = planHost(ha, h, 'centos7', phases, {});
-        return plan.scripts.map((s) => `${scriptHeader(plan, s.phase.id)}\n${redactSecrets(s.text)}`).join('');
+        return plan.scripts.map((s) => `${scriptHeader(h, s.phase.id)}\n${redactSecrets(s.text)}`).join('');
       })
       .join('');
     expect(out).toBe(expected);
@@ -137,22 +138,28 @@ describe('secrets', () => {
       ].join('\n'),
     verify: () => 'true',
   };
-  const secretPhase: Phase = { id: 'certs', title: 'certificates', steps: [secretStep] };
+  const secretPhase: Phase = { id: 'certs', title: 'certificates', placement: { hosts: HOSTS.controlPlanes, order: 'parallel' }, steps: [secretStep] };
   const values = new Map([
     ['bootstrap-token', TOKEN],
     ['ca.key', KEY],
   ]);
 
   const plans = (): HostPlan[] => ha.hosts.map((h) => planHost(ha, h, 'centos7', [...phases, secretPhase], {}));
+  /** What the runner does in a dry run: each host's scripts to the collector, then printed (or written). */
+  const emitPlans = async (output: Omit<DryRunOutput, 'showSecrets'> & { secrets?: ReadonlyMap<string, string> }) => {
+    const collector = new DryRunCollector();
+    for (const plan of plans()) for (const sc of plan.scripts) collector.add(plan.host, sc.phase.id, sc.text, output.secrets ?? values);
+    await collector.emit(ha.hosts, { out: output.out, write: output.write, showSecrets: output.secrets !== undefined });
+  };
 
   test('the rendered text keeps placeholders; the dry run shows <redacted:NAME>', async () => {
     const plan = plans()[0]!;
     const certs = plan.scripts[plan.scripts.length - 1]!;
-    expect(certs.fileName).toBe(`${String(plan.scripts.length).padStart(2, '0')}-certs.sh`);
+    expect(certs.phase.id).toBe('certs');
     const raw = certs.text;
     expect(secretNames(raw)).toEqual(['bootstrap-token', 'ca.key']);
     let out = '';
-    await emitDryRun(plans(), { write: (t) => (out += t) });
+    await emitPlans({ write: (t) => (out += t) });
     expect(out).toContain("k8sprep_write_file /etc/kubernetes/token.txt 600 <<'K8SPREP_EOF'\n<redacted:bootstrap-token>\nK8SPREP_EOF");
     expect(out).toContain('<redacted:ca.key>');
     expect(out).not.toContain(TOKEN);
@@ -162,9 +169,9 @@ describe('secrets', () => {
     expect(out.split('\n').filter((l) => l.startsWith('# k8sprep host=cp1') && l.endsWith('phase=certs'))).toHaveLength(1);
   });
 
-  test('with --show-secrets (emitDryRun given the values) the real values appear, in the quoted heredoc', async () => {
+  test('with --show-secrets the real values appear, in the quoted heredoc', async () => {
     let out = '';
-    await emitDryRun(plans(), { write: (t) => (out += t), secrets: values });
+    await emitPlans({ write: (t) => (out += t), secrets: values });
     expect(out).toContain(`<<'K8SPREP_EOF'\n${TOKEN}\nK8SPREP_EOF`);
     expect(out).toContain(`<<'K8SPREP_EOF'\n${KEY}\nK8SPREP_EOF`);
     expect(out).not.toContain('<redacted:');
@@ -175,9 +182,10 @@ describe('secrets', () => {
     const dir = tempDir();
     try {
       const written: string[] = [];
-      await emitDryRun(plans(), { out: join(dir.path, 'hidden'), write: (t) => written.push(t.trim()) });
-      await emitDryRun(plans(), { out: join(dir.path, 'shown'), secrets: values, write: (t) => written.push(t.trim()) });
-      const certs = (which: string) => join(dir.path, which, 'cp1', plans()[0]!.scripts.find((sc) => sc.phase.id === 'certs')!.fileName);
+      await emitPlans({ out: join(dir.path, 'hidden'), write: (t) => written.push(t.trim()) });
+      await emitPlans({ out: join(dir.path, 'shown'), secrets: values, write: (t) => written.push(t.trim()) });
+      const number = String(plans()[0]!.scripts.findIndex((sc) => sc.phase.id === 'certs') + 1).padStart(2, '0');
+      const certs = (which: string) => join(dir.path, which, 'cp1', `${number}-certs.sh`);
       expect(written).toContain(certs('shown'));
       expect(readFileSync(certs('hidden'), 'utf8')).toContain('<redacted:ca.key>');
       expect(statSync(certs('hidden')).mode & 0o777).toBe(0o755);

@@ -11,7 +11,7 @@ import { parse, stringify } from 'yaml';
 import { parseClusterText } from '../../src/cluster/load.js';
 import { dryRunBytes } from '../../src/run/dry-run.js';
 import { planHost } from '../../src/run/plan.js';
-import { nodeInitPhases } from '../../src/steps/phases.js';
+import { nodeInitPhases } from '../../src/actions/node-init.js';
 import { InputError } from '../../src/errors.js';
 import { bashSyntax, runBash, unquotedOccurrences } from '../helpers/bash.js';
 import { EXAMPLES } from '../helpers/cli.js';

@@ -10,8 +10,10 @@ import { parseSelection, planHost, stepContext } from '../../src/run/plan.js';
 import { PREAMBLE } from '../../src/script/preamble.js';
 import { shq } from '../../src/script/quote.js';
 import { renderHostScript } from '../../src/script/render.js';
-import { allSteps, nodeInitPhases, prepPhase } from '../../src/steps/phases.js';
-import type { Phase, Step } from '../../src/steps/types.js';
+import { nodeInitPhases } from '../../src/actions/node-init.js';
+import { prepPhase } from '../../src/actions/prep.js';
+import { allSteps, type Phase } from '../../src/run/phase.js';
+import type { Step } from '../../src/steps/types.js';
 import { bashSyntax, runBash, unquotedOccurrences } from '../helpers/bash.js';
 import { EXAMPLES, tempDir } from '../helpers/cli.js';
 
@@ -84,7 +86,7 @@ describe('--only / --skip', () => {
     expect(plan.scripts[0]!.steps.map((s) => s.id)).toEqual(['os-release', 'swap', 'sysctl']);
     expect(plan.scripts[0]!.text).not.toContain(`${fn('kernel-modules')}_check`);
     expect(plan.scripts[0]!.text.match(/^ {2}k8sprep_run_step \S+/gm)).toEqual(['  k8sprep_run_step os-release', '  k8sprep_run_step swap', '  k8sprep_run_step sysctl']);
-    expect(plan.scripts[0]!.fileName).toBe('01-prep.sh');
+    expect(plan.scripts.map((s) => s.phase.id)).toEqual(['prep']);
   });
 
   test('--only naming only the guard, or only steps of another phase, leaves a phase without a script', () => {
@@ -112,9 +114,9 @@ describe('--only / --skip', () => {
   });
 
   test('a phase with no selected step renders no script', () => {
-    const empty: Phase = { id: 'empty', title: 'nothing here', steps: [] };
+    const empty: Phase = { id: 'empty', title: 'nothing here', placement: { hosts: (ctx) => ctx.targets, order: 'parallel' }, steps: [] };
     const plan = planHost(ha, ha.hosts[0]!, 'centos7', [empty, prepPhase], {});
-    expect(plan.scripts.map((s) => s.fileName)).toEqual(['01-prep.sh']);
+    expect(plan.scripts.map((s) => s.phase.id)).toEqual(['prep']);
   });
 
   test('unknown or empty lists are input errors', () => {

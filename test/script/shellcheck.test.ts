@@ -9,7 +9,7 @@ import { loadClusterFile, parseClusterText } from '../../src/cluster/load.js';
 import type { Cluster } from '../../src/cluster/types.js';
 import { dryRunBytes } from '../../src/run/dry-run.js';
 import { planHost } from '../../src/run/plan.js';
-import { nodeInitPhases } from '../../src/steps/phases.js';
+import { nodeInitPhases } from '../../src/actions/node-init.js';
 import { bashSyntax, requireShellcheck, shellcheck } from '../helpers/bash.js';
 import { EXAMPLES, tempDir } from '../helpers/cli.js';
 
@@ -30,8 +30,8 @@ spec:
 
 function scripts(name: string, cluster: Cluster): { file: string; text: string }[] {
   return cluster.hosts.flatMap((host) =>
-    planHost(cluster, host, host.os ?? 'centos7', nodeInitPhases({ prepOnly: true }), {}).scripts.map((s) => ({
-      file: `${name}/${host.name}/${s.fileName}`,
+    planHost(cluster, host, host.os ?? 'centos7', nodeInitPhases({ prepOnly: true }), {}).scripts.map((s, i) => ({
+      file: `${name}/${host.name}/${String(i + 1).padStart(2, '0')}-${s.phase.id}.sh`,
       text: dryRunBytes(s.text, undefined),
     })),
   );

@@ -7,8 +7,8 @@ import type { Cluster, OsId } from '../../src/cluster/types.js';
 import { stepContext } from '../../src/run/plan.js';
 import { PREAMBLE } from '../../src/script/preamble.js';
 import { renderHostScript } from '../../src/script/render.js';
-import { preflightPhase, prepPhase } from '../../src/steps/phases.js';
-import type { Phase, Step, StepContext } from '../../src/steps/types.js';
+import { preflightPhase, prepPhase, type StepsPhase } from '../../src/actions/prep.js';
+import type { Step, StepContext } from '../../src/steps/types.js';
 
 /** The version matrix of issue 3: oldest supported, last pause 3.9, first v1beta4/pause 3.10, pause 3.10.1. */
 export const VERSIONS = ['1.28.15', '1.30.6', '1.31.2', '1.34.2'] as const;
@@ -65,7 +65,7 @@ export function ctxFor(c: Cluster, hostName: string, os: OsId = c.hosts[0]?.os ?
   return stepContext(c, host, os);
 }
 
-export function phaseOf(stepId: string): Phase {
+export function phaseOf(stepId: string): StepsPhase {
   const phase = [preflightPhase, prepPhase].find((p) => p.steps.some((s) => s.id === stepId));
   if (!phase) throw new Error(`no step ${stepId}`);
   return phase;
@@ -87,7 +87,7 @@ export function stepText(c: Cluster, hostName: string, stepId: string, os?: OsId
 }
 
 /** The whole script of a phase for a host. */
-export function phaseScript(c: Cluster, hostName: string, phase: Phase, os?: OsId): string {
+export function phaseScript(c: Cluster, hostName: string, phase: StepsPhase, os?: OsId): string {
   return renderHostScript(ctxFor(c, hostName, os), phase, {}).text;
 }
 

@@ -2,7 +2,7 @@
  * What each host-preparation step renders, per OS, role and cluster option: the files and
  * commands an operator would check by hand (DESIGN §4).
  */
-import { prepPhase } from '../../src/steps/phases.js';
+import { prepPhase } from '../../src/actions/prep.js';
 import { cluster, functionBody, OSES, stepText } from './fixtures.js';
 
 const check = (text: string, id: string) => functionBody(text, `k8sprep_step_${id.replace(/-/g, '_')}_check`);

@@ -11,7 +11,7 @@ import { loadClusterFile } from '../../src/cluster/load.js';
 import type { Cluster, OsId } from '../../src/cluster/types.js';
 import { dryRunBytes } from '../../src/run/dry-run.js';
 import { planHost } from '../../src/run/plan.js';
-import { nodeInitPhases } from '../../src/steps/phases.js';
+import { nodeInitPhases } from '../../src/actions/node-init.js';
 import { bashSyntax, requireShellcheck } from '../helpers/bash.js';
 import { EXAMPLES, tempDir } from '../helpers/cli.js';
 import { cluster, type ClusterOptions, OSES, VERSIONS } from './fixtures.js';
@@ -25,7 +25,7 @@ interface Script {
 function scriptsOf(name: string, c: Cluster, os?: OsId, hosts?: readonly string[]): Script[] {
   return c.hosts.filter((h) => !hosts || hosts.includes(h.name)).flatMap((host) =>
     planHost(c, host, os ?? host.os ?? 'centos7', nodeInitPhases({ prepOnly: true }), {}).scripts.map((s) => ({
-      name: `${name}-${host.name}-${s.fileName}`,
+      name: `${name}-${host.name}-${s.phase.id}.sh`,
       text: dryRunBytes(s.text, undefined),
     })),
   );
@@ -51,7 +51,7 @@ beforeAll(async () => {
 test('two scripts (preflight, prep) per host of every cluster', () => {
   // examples: 5 + 5 + 1 hosts; matrix: 4 versions x 2 OSes x 3 option sets x 2 roles
   expect(all).toHaveLength((11 + 4 * 2 * 3 * 2) * 2);
-  expect(all.filter((s) => s.name.endsWith('01-preflight.sh'))).toHaveLength(all.length / 2);
+  expect(all.filter((s) => s.name.endsWith('-preflight.sh'))).toHaveLength(all.length / 2);
 });
 
 test('bash -n accepts every script', () => {

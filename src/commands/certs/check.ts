@@ -6,9 +6,10 @@ import { requireIdentityFiles } from '../../cli/cluster-source.js';
 import { configFlag, durationFlagHours, sshHostFlags } from '../../cli/flags.js';
 import { loadClusterFile } from '../../cluster/load.js';
 import { InputError } from '../../errors.js';
-import { checkOutput } from '../../pki/check-output.js';
+import { checkOutput } from '../../output/pki-check.js';
 import { defaultPkiDir, inspectPki } from '../../pki/index.js';
-import { inspectRemote } from '../../pki/remote/check-remote.js';
+import { certsCheckRemoteAction } from '../../actions/certs-check-remote.js';
+import { runAction } from '../../run/action.js';
 import { newRunId } from '../../run/log.js';
 import { selectControlPlanes } from '../../run/plan.js';
 import { transportFactory } from '../../run/transports.js';
@@ -52,12 +53,19 @@ export default class CertsCheck extends BaseCommand {
       const hosts = selectControlPlanes(cluster, flags.hosts);
       requireIdentityFiles(cluster, hosts);
       const transportFor = await transportFactory(flags);
-      const { inspection, errors } = await inspectRemote(cluster, hosts, {
-        transportFor: (h) => transportFor(h, cluster),
-        concurrency: flags.concurrency ?? 10,
+      const action = certsCheckRemoteAction(cluster, hosts, existsSync(localDir) ? { localPkiDir: localDir } : {});
+      // Read-only and quick: no run log (nothing in .k8sprep changes).
+      const result = await runAction({
+        cluster,
+        targets: hosts,
+        phases: action.phases,
         runId: newRunId(),
-        ...(existsSync(localDir) ? { localPkiDir: localDir } : {}),
+        concurrency: flags.concurrency ?? 10,
+        display: 'silent',
+        secrets: new Map(),
+        transportFor: (h) => transportFor(h, cluster),
       });
+      const { inspection, errors } = await action.inspect(result);
       output = checkOutput(inspection, { warnSeconds, warnText, json: flags.json, errors });
     } else {
       if (!existsSync(localDir)) throw InputError.single('--dir', `${localDir}: no such directory (run \`k8sprep certs generate\` first, or use --remote)`);

@@ -42,7 +42,7 @@ export default class CertsGenerate extends BaseCommand {
     }
     for (const note of report.notes) this.log(`  note: ${note}`);
     const count = (a: string) => report.files.filter((f) => f.action === a).length;
-    this.log(`created ${count('created')}, reissued ${count('reissued')}, updated ${count('updated')}, kept ${count('kept')}`);
+    this.log(`created ${count('created')}, reissued ${count('reissued')}, updated ${count('updated')}, removed ${count('removed')}, kept ${count('kept')}`);
     this.log(`discovery-token-ca-cert-hash: ${report.caCertHash}`);
   }
 }

@@ -5,10 +5,11 @@ import { requireIdentityFiles } from '../../cli/cluster-source.js';
 import { configFlag, durationFlagHours, hostRunFlags, sshHostFlags } from '../../cli/flags.js';
 import { loadClusterFile } from '../../cluster/load.js';
 import { InputError } from '../../errors.js';
+import { certsRenewAction } from '../../actions/certs-renew.js';
+import { formatRenewSummary } from '../../output/renew-summary.js';
 import { defaultPkiDir } from '../../pki/index.js';
-import { renewDryRun } from '../../pki/renew/dry-run.js';
-import { formatRenewSummary } from '../../pki/renew/report.js';
-import { renewRollout } from '../../pki/renew/rollout.js';
+import { runAction } from '../../run/action.js';
+import { DryRunCollector } from '../../run/dry-run.js';
 import { handleInterrupts, INTERRUPTED_EXIT } from '../../run/interrupt.js';
 import { newRunId, runLogDir } from '../../run/log.js';
 import { selectControlPlanes } from '../../run/plan.js';
@@ -58,28 +59,37 @@ export default class CertsRenew extends BaseCommand {
     const interrupt = handleInterrupts(
       () => 'interrupted (Ctrl-C): ending the running script; a host past its commit point finishes its renewal by itself (or at the next certs renew); the summary follows (Ctrl-C again quits at once)',
     );
-    const printer = renewDryRun({ out: flags.out, showSecrets: flags['show-secrets'], write: (t) => process.stdout.write(t) });
     const quiet = flags.json;
     if (dryRun) process.stderr.write('note: the dry run reads /etc/kubernetes on each control plane (read-only) to plan the renewal; it writes nothing\n');
     try {
       const factory = await transportFactory(flags, interrupt);
       if (interrupt.signal.aborted) this.exit(INTERRUPTED_EXIT);
       const localPkiDir = defaultPkiDir(cluster);
-      const summary = await renewRollout(cluster, hosts, {
-        cluster,
+      const action = certsRenewAction(cluster, hosts, {
         runId,
         validityHours,
         waitSeconds,
         dryRun,
         localPkiDir: existsSync(localPkiDir) ? localPkiDir : undefined,
-        logDir: dryRun ? undefined : runLogDir(cluster.stateDir, runId),
-        signal: interrupt.signal,
-        transportFor: (host) => factory(host, cluster),
-        onProgress: (host, m) => quiet || process.stderr.write(`[${host.name}] ${m}\n`),
-        ...(flags.verbose && !quiet ? { onOutput: (host, line) => process.stderr.write(`${host.name}| ${line}\n`) } : {}),
-        ...(dryRun ? { onScript: printer.onScript } : {}),
       });
-      await printer.flush();
+      const collector = dryRun ? new DryRunCollector(true) : undefined;
+      await runAction({
+        cluster,
+        targets: hosts,
+        phases: action.phases,
+        runId,
+        concurrency: 1,
+        display: 'silent',
+        secrets: new Map(),
+        logDir: dryRun ? undefined : runLogDir(cluster.stateDir, runId),
+        dryRun: collector,
+        transportFor: (host) => factory(host, cluster),
+        signal: interrupt.signal,
+        onProgress: (host, m) => quiet || process.stderr.write(`[${host.name}] ${m}\n`),
+        ...(flags.verbose && !quiet ? { onOutput: (host, _stream, line) => process.stderr.write(`${host.name}| ${line}\n`) } : {}),
+      });
+      await collector?.emit(hosts, { out: flags.out, showSecrets: flags['show-secrets'], write: (t) => process.stdout.write(t) });
+      const summary = action.summary();
       const text = quiet ? `${JSON.stringify(summary, null, 2)}\n` : formatRenewSummary(summary);
       // A dry run's stdout is the scripts alone.
       (dryRun ? process.stderr : process.stdout).write(dryRun ? text : `\n${text}`);

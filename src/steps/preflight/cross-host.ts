@@ -4,8 +4,7 @@
  * out. Hosts that printed no facts (failed, or preflight not selected) are simply absent.
  */
 import type { Cluster } from '../../cluster/types.js';
-import type { HostFacts } from '../types.js';
-import { FACT } from './facts.js';
+import type { HostFacts } from '../../run/facts.js';
 
 export const MAX_CLOCK_SKEW_SECONDS = 30;
 
@@ -28,10 +27,10 @@ function others(hosts: readonly string[], self: string): string {
   return hosts.filter((h) => h !== self).join(', ');
 }
 
-function checkIdentity(facts: ReadonlyMap<string, HostFacts>, problems: Problems, key: string, what: string, why: string): void {
+function checkIdentity(facts: ReadonlyMap<string, HostFacts>, problems: Problems, key: 'productUuid' | 'machineId', what: string, why: string): void {
   const values: [string, string][] = [];
   for (const [host, f] of facts) {
-    const value = f.get(key)?.trim().toLowerCase();
+    const value = f[key];
     if (value) values.push([host, value]);
   }
   for (const [value, hosts] of shared(values)) {
@@ -43,12 +42,9 @@ function checkMacs(facts: ReadonlyMap<string, HostFacts>, problems: Problems): v
   const values: [string, string][] = [];
   const interfaceOf = new Map<string, string>();
   for (const [host, f] of facts) {
-    for (const pair of (f.get(FACT.macs) ?? '').split(/\s+/).filter(Boolean)) {
-      const eq = pair.lastIndexOf('=');
-      const mac = (eq >= 0 ? pair.slice(eq + 1) : pair).toLowerCase();
-      if (!mac) continue;
+    for (const { iface, mac } of f.macs ?? []) {
       values.push([host, mac]);
-      interfaceOf.set(`${host} ${mac}`, eq >= 0 ? pair.slice(0, eq) : '?');
+      interfaceOf.set(`${host} ${mac}`, iface);
     }
   }
   // One host may legitimately show a MAC twice (bond slaves); only other hosts count.
@@ -68,19 +64,12 @@ function checkMacs(facts: ReadonlyMap<string, HostFacts>, problems: Problems): v
 function checkHostnames(facts: ReadonlyMap<string, HostFacts>, problems: Problems, cluster: Cluster): void {
   const nodeNames = new Map(cluster.hosts.map((h) => [h.name, h]));
   for (const [host, f] of facts) {
-    const current = f.get(FACT.hostname)?.trim().split('.')[0]?.toLowerCase();
+    const current = f.hostname?.split('.')[0]?.toLowerCase();
     const owner = current ? nodeNames.get(current) : undefined;
     if (owner && owner.name !== host) {
       add(problems, host, `its hostname is ${current}, the node name of another host (${owner.name}, ${owner.address}): are the addresses in the cluster file swapped?`);
     }
   }
-}
-
-/** A number from a fact, or undefined when absent or not a number. */
-function numberFact(f: HostFacts, key: string): number | undefined {
-  const raw = f.get(key);
-  const n = raw === undefined || raw.trim() === '' ? NaN : Number(raw);
-  return Number.isFinite(n) ? n : undefined;
 }
 
 /**
@@ -95,9 +84,7 @@ function numberFact(f: HostFacts, key: string): number | undefined {
 function checkClocks(facts: ReadonlyMap<string, HostFacts>, problems: Problems): void {
   const offsets: { host: string; offset: number }[] = [];
   for (const [host, f] of facts) {
-    const clock = numberFact(f, FACT.clock);
-    const received = numberFact(f, FACT.clockReceived);
-    if (clock !== undefined && received !== undefined) offsets.push({ host, offset: clock - received });
+    if (f.clock) offsets.push({ host, offset: f.clock.host - f.clock.received });
   }
   offsets.sort((a, b) => a.offset - b.offset);
   let best = { from: 0, to: 0 };
@@ -123,8 +110,8 @@ function checkClocks(facts: ReadonlyMap<string, HostFacts>, problems: Problems):
 export function preflightCrossHostCheck(facts: ReadonlyMap<string, HostFacts>, ctx: { cluster: Cluster }): Map<string, string[]> {
   const problems: Problems = new Map();
   checkHostnames(facts, problems, ctx.cluster);
-  checkIdentity(facts, problems, FACT.productUuid, 'product_uuid', 'kubeadm needs a unique product_uuid per node (a cloned VM?)');
-  checkIdentity(facts, problems, FACT.machineId, 'machine-id', 'the kubelet and systemd need a unique /etc/machine-id per node (a cloned image? run rm /etc/machine-id && systemd-machine-id-setup)');
+  checkIdentity(facts, problems, 'productUuid', 'product_uuid', 'kubeadm needs a unique product_uuid per node (a cloned VM?)');
+  checkIdentity(facts, problems, 'machineId', 'machine-id', 'the kubelet and systemd need a unique /etc/machine-id per node (a cloned image? run rm /etc/machine-id && systemd-machine-id-setup)');
   checkMacs(facts, problems);
   checkClocks(facts, problems);
   return problems;

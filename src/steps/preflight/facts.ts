@@ -1,7 +1,8 @@
 /**
- * The facts preflight prints for the cross-host checks (cross-host.ts): identity (hostname,
- * product_uuid, machine-id, MAC addresses) and the clock, printed last so it is read as
- * close as possible to when the runner receives it.
+ * The facts preflight prints (parsed by src/run/facts.ts): identity for the cross-host checks
+ * (hostname, product_uuid, machine-id, MAC addresses), kernel and cgroup version for the
+ * summary, and the clock, printed last so it is read as close as possible to when the runner
+ * receives it.
  */
 export const FACT = {
   hostname: 'hostname',
@@ -9,14 +10,15 @@ export const FACT = {
   machineId: 'machine_id',
   /** Space-separated `<interface>=<mac>` pairs. */
   macs: 'macs',
-  /** `date +%s` on the host. */
-  clock: 'clock',
   /**
-   * The runner's own epoch seconds when it received the `clock` line (src/run/markers.ts
-   * `receivedKey`: the runner records one for every fact), so skew is measured against one
-   * reference clock, not against when each host happened to run.
+   * `date +%s` on the host. The runner notes when it received the line (src/run/facts.ts),
+   * so skew is measured against one reference clock, not against when each host happened to run.
    */
-  clockReceived: 'clock_received',
+  clock: 'clock',
+  /** `uname -r`. */
+  kernel: 'kernel',
+  /** `v1` or `v2`: the cgroup hierarchy mounted at /sys/fs/cgroup. */
+  cgroup: 'cgroup',
 } as const;
 
 /**

@@ -6,6 +6,7 @@
 import { versionProblem, needsSystemVerificationIgnored } from '../../cluster/versions.js';
 import { osFamily } from '../../os/index.js';
 import { shq } from '../../script/quote.js';
+import { FACT } from './facts.js';
 import type { StepContext } from '../types.js';
 
 /** kubeadm's ControlPlaneNumCPU and ControlPlaneMem (MiB). */
@@ -107,8 +108,8 @@ export function kernelCheck(ctx: StepContext): string {
     '  major=${kernel%%.*}',
     '  minor=${kernel#*.}; minor=${minor%%.*}',
     '  if [ "$(stat -fc %T /sys/fs/cgroup 2>/dev/null)" = cgroup2fs ]; then cgroup=v2; else cgroup=v1; fi',
-    '  k8sprep_fact kernel "$kernel"',
-    '  k8sprep_fact cgroup "$cgroup"',
+    `  k8sprep_fact ${FACT.kernel} "$kernel"`,
+    `  k8sprep_fact ${FACT.cgroup} "$cgroup"`,
     '  if [ "$major" -lt 3 ] || { [ "$major" -eq 3 ] && [ "$minor" -lt 10 ]; }; then',
     '    k8sprep_problem "kernel $kernel is older than 3.10, the oldest Kubernetes runs on"',
     '  fi',
@@ -118,7 +119,6 @@ export function kernelCheck(ctx: StepContext): string {
     if (needsSystemVerificationIgnored(v, ctx.os)) {
       lines.push(
         `    echo "k8sprep: note: kernel $kernel is older than the 4.19 kubeadm ${v.minorString} checks for; on CentOS 7 k8sprep runs kubeadm with --ignore-preflight-errors=SystemVerification" >&2`,
-        '    k8sprep_fact kubeadm_ignore_preflight_errors SystemVerification',
       );
     } else {
       lines.push(`    k8sprep_problem "kernel $kernel is older than 4.19, which kubeadm ${v.minorString} requires (SystemVerification): upgrade the kernel"`);

@@ -1,0 +1,107 @@
+/**
+ * The API load balancer on every control plane, before its `kubeadm init` or `join`
+ * (`controlPlaneEndpoint.loadBalancer`): kube-vip's static pod, or keepalived and haproxy as
+ * static pods with their configs; nothing for `external`. Files from src/templates/load-balancer.ts;
+ * the interface holding the host's address is found on the host.
+ */
+import { KUBE_VIP_IMAGE } from '../../cluster/addons.js';
+import type { Cluster } from '../../cluster/types.js';
+import { fileMatches, type TemplateSpec, templateMatches, writeFile, writeTemplate } from '../../script/files.js';
+import {
+  CHECK_APISERVER,
+  checkApiserverScript,
+  HAPROXY_CFG,
+  HAPROXY_MANIFEST,
+  haproxyConfig,
+  haproxyManifest,
+  INTERFACE_PLACEHOLDER,
+  KEEPALIVED_CONF,
+  KEEPALIVED_MANIFEST,
+  keepalivedConfig,
+  keepalivedManifest,
+  KUBE_VIP_MANIFEST,
+  kubeVipManifest,
+} from '../../templates/load-balancer.js';
+import type { Step, StepContext } from '../types.js';
+import { ADDRESS_INTERFACE, KUBELET_CONF, nodeIpFunction } from './host-values.js';
+
+const lbOf = (cluster: Cluster) => cluster.controlPlaneEndpoint?.loadBalancer;
+
+/** Kubernetes 1.29+: admin.conf has no rights while `kubeadm init` runs (kube-vip #684). */
+export function needsSuperAdminDuringInit(ctx: StepContext): boolean {
+  return ctx.host === ctx.cluster.firstControlPlane && ctx.cluster.kubernetes.version.minor >= 29;
+}
+
+function helpers(ctx: StepContext): string {
+  return [nodeIpFunction(ctx.host), ADDRESS_INTERFACE].join('\n');
+}
+
+function kubeVipFile(ctx: StepContext, kubeconfig: '/etc/kubernetes/admin.conf' | '/etc/kubernetes/super-admin.conf'): TemplateSpec {
+  return { path: KUBE_VIP_MANIFEST, mode: '600', content: kubeVipManifest(ctx.cluster, kubeconfig), fill: { [INTERFACE_PLACEHOLDER]: '$iface' } };
+}
+
+/** The manifest this node should have now: super-admin.conf on the first control plane until its init has run. */
+function kubeVipNow(ctx: StepContext, then: string): string[] {
+  const admin = kubeVipFile(ctx, '/etc/kubernetes/admin.conf');
+  const lines = ['local iface', 'iface=$(k8sprep_address_interface "$(k8sprep_node_ip)")'];
+  if (!needsSuperAdminDuringInit(ctx)) return [...lines, then === 'write' ? writeTemplate(admin) : templateMatches(admin)];
+  const superAdmin = kubeVipFile(ctx, '/etc/kubernetes/super-admin.conf');
+  return [
+    ...lines,
+    `if [ -e ${KUBELET_CONF} ]; then`,
+    `  ${then === 'write' ? writeTemplate(admin) : templateMatches(admin)}`,
+    'else',
+    `  ${then === 'write' ? writeTemplate(superAdmin) : templateMatches(superAdmin)}`,
+    'fi',
+  ];
+}
+
+export const kubeVipStep: Step = {
+  id: 'kube-vip',
+  title: `Run kube-vip (${KUBE_VIP_IMAGE}) as a static pod holding the API's virtual IP`,
+  appliesTo: (ctx) => ctx.host.isControlPlane && lbOf(ctx.cluster) === 'kube-vip' && ctx.cluster.vip !== undefined,
+  helpers,
+  check: (ctx) => kubeVipNow(ctx, 'check').join('\n'),
+  apply: (ctx) => ['mkdir -p /etc/kubernetes/manifests', ...kubeVipNow(ctx, 'write')].join('\n'),
+};
+
+function keepalivedFiles(ctx: StepContext): { plain: { path: string; mode: string; content: string }[]; conf: TemplateSpec } {
+  const vrid = ctx.cluster.controlPlaneEndpoint?.virtualRouterId ?? 51;
+  return {
+    plain: [
+      { path: CHECK_APISERVER, mode: '755', content: checkApiserverScript(ctx.cluster) },
+      { path: KEEPALIVED_MANIFEST, mode: '600', content: keepalivedManifest() },
+    ],
+    conf: { path: KEEPALIVED_CONF, mode: '600', content: keepalivedConfig(ctx.cluster, ctx.host, ctx.secret('keepalived-auth-pass'), vrid), fill: { [INTERFACE_PLACEHOLDER]: '$iface' } },
+  };
+}
+
+export const keepalivedStep: Step = {
+  id: 'keepalived',
+  title: 'Run keepalived as a static pod moving the virtual IP between control planes',
+  appliesTo: (ctx) => ctx.host.isControlPlane && lbOf(ctx.cluster) === 'keepalived-haproxy' && ctx.cluster.vip !== undefined,
+  helpers,
+  check: (ctx) => {
+    const f = keepalivedFiles(ctx);
+    return ['local iface', 'iface=$(k8sprep_address_interface "$(k8sprep_node_ip)")', ...f.plain.map((p) => fileMatches(p, '|| return 1')), templateMatches(f.conf)].join('\n');
+  },
+  apply: (ctx) => {
+    const f = keepalivedFiles(ctx);
+    return ['local iface', 'iface=$(k8sprep_address_interface "$(k8sprep_node_ip)")', 'mkdir -p /etc/kubernetes/manifests', ...f.plain.map(writeFile), writeTemplate(f.conf)].join('\n');
+  },
+};
+
+function haproxyFiles(ctx: StepContext) {
+  return [
+    { path: HAPROXY_CFG, mode: '644', content: haproxyConfig(ctx.cluster) },
+    { path: HAPROXY_MANIFEST, mode: '600', content: haproxyManifest(ctx.cluster) },
+  ];
+}
+
+export const haproxyStep: Step = {
+  id: 'haproxy',
+  title: "Run haproxy as a static pod balancing the control planes' apiservers",
+  appliesTo: (ctx) => ctx.host.isControlPlane && lbOf(ctx.cluster) === 'keepalived-haproxy',
+  check: (ctx) => haproxyFiles(ctx).map((f) => fileMatches(f, '|| return 1')).join('\n'),
+  apply: (ctx) => ['mkdir -p /etc/kubernetes/manifests', ...haproxyFiles(ctx).map(writeFile)].join('\n'),
+};
