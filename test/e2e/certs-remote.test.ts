@@ -10,10 +10,11 @@ import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } fro
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import type { RenewSummary } from '../../src/actions/certs-renew-report.js';
+import { parseClusterText } from '../../src/cluster/load.js';
 import { assertBuilt, type CliResult, runCli, startCli, tempDir } from '../helpers/cli.js';
 import { startTestHosts, type TestFleet, type TestHost } from '../hosts/index.js';
 import { hostPairs, kubeTree, LEAVES, servedAndFileFingerprints, SHARED } from '../pki/remote-assert.js';
-import { containers, healthz, hostBashOk, seedControlPlane, startStaticPods, STATIC_PODS } from '../pki/remote-fixture.js';
+import { containers, healthz, hostBashOk, kubeletConf, seedControlPlane, startStaticPods, STATIC_PODS } from '../pki/remote-fixture.js';
 import { requireTool } from '../pki/tools.js';
 
 const NAME = 'remote';
@@ -76,6 +77,12 @@ async function journal(host: TestHost, runId: string, file: string): Promise<str
   return (await host.readFile(`/var/lib/k8sprep/renew/${runId}/${file}`)).trim();
 }
 
+/** The kubelet.conf kubeadm would have written on the host (embedded client certificate). */
+async function kubeletConfOf(name: string): Promise<string> {
+  const cluster = parseClusterText(clusterFile(), 'cluster.yaml');
+  return kubeletConf(pki, cluster, cluster.hosts.find((x) => x.name === name)!, 'embedded');
+}
+
 beforeAll(async () => {
   requireTool('openssl');
   assertBuilt();
@@ -90,7 +97,7 @@ beforeAll(async () => {
   const gen = await cli('certs', 'generate');
   expect([gen.code, gen.stderr]).toEqual([0, '']);
   pki = join(cwd, '.k8sprep', NAME, 'pki');
-  await Promise.all(fleet.hosts.map((host) => seedControlPlane(host, join(pki, 'nodes', host.name))));
+  await Promise.all(fleet.hosts.map(async (host) => seedControlPlane(host, join(pki, 'nodes', host.name), await kubeletConfOf(host.name))));
   await rotateKubeletConf(h('cp2'));
   // Owners and modes a renewal must keep, even unusual ones.
   await sh(h('cp1'), 'chown 0:1000 /etc/kubernetes/controller-manager.conf && chmod 640 /etc/kubernetes/controller-manager.conf && chmod 644 /etc/kubernetes/pki/front-proxy-client.key');
@@ -171,7 +178,7 @@ describe('certs check --remote flags what is wrong', () => {
       expect(down.stdout).toContain('[cp1]');
     } finally {
       await cp3.startSshd();
-      await seedControlPlane(cp3, join(pki, 'nodes/cp3'));
+      await seedControlPlane(cp3, join(pki, 'nodes/cp3'), await kubeletConfOf('cp3'));
     }
     expect((await cli('certs', 'check', '--remote')).code).toBe(0);
   }, LONG);

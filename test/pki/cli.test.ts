@@ -38,7 +38,7 @@ beforeAll(async () => {
   noSecrets(r.stdout);
   expect(r.stdout).toContain(`PKI for cluster clitest (3 control plane(s)) in ${pki}`);
   expect(r.stdout).toMatch(/^ {2}created {2}nodes\/cp3\/pki\/etcd\/peer\.key$/m);
-  expect(r.stdout).toContain('created 87, reissued 0, updated 0, kept 0');
+  expect(r.stdout).toContain('created 84, reissued 0, updated 0, removed 0, kept 0');
 });
 afterAll(() => tmp?.remove());
 
@@ -51,7 +51,7 @@ test('generate writes the default state directory .k8sprep/<cluster>/pki, 0700',
 test('generate again: everything kept; the printed hash is the openssl one; certs hash prints it too', async () => {
   const r = await cli('certs', 'generate');
   expect(r.code).toBe(0);
-  expect(r.stdout).toContain('created 0, reissued 0, updated 0, kept 87');
+  expect(r.stdout).toContain('created 0, reissued 0, updated 0, removed 0, kept 84');
   const openssl = await run('bash', ['-c', 'set -o pipefail; openssl x509 -pubkey -noout -in "$1" | openssl pkey -pubin -outform der | sha256sum', 'h', join(pki, 'ca.crt')]);
   const want = `sha256:${openssl.stdout.split(' ')[0]}`;
   expect(r.stdout).toContain(`discovery-token-ca-cert-hash: ${want}`);
@@ -66,7 +66,7 @@ test('check --warn-within 30d: exit 1, every leaf and kubeconfig flagged; 1h: ex
   expect(soon.code).toBe(1);
   expect(soon.stdout).toMatch(/^CERTIFICATE {16}EXPIRES {18}RESIDUAL TIME {3}CERTIFICATE AUTHORITY {3}STATUS$/m);
   expect(soon.stdout).toMatch(/^apiserver {18}\w{3} \d\d, \d{4} \d\d:\d\d UTC {3}23h +ca +expires soon$/m);
-  expect(soon.stdout).toContain('34 certificate(s) expire within 30d');
+  expect(soon.stdout).toContain('31 certificate(s) expire within 30d');
   noSecrets(soon.stdout);
   const fine = await cli('certs', 'check', '--warn-within', '1h');
   expect(fine.code).toBe(0);
@@ -92,7 +92,7 @@ test('check --json: the shape machines read', async () => {
   expect(apiserver).toMatchObject({ name: 'apiserver', kind: 'leaf', authority: 'ca', path: 'nodes/cp1/pki/apiserver.crt', subject: 'CN=kube-apiserver', problems: [] });
   expect(apiserver.residualSeconds).toBeGreaterThan(23 * 3600);
   expect(apiserver.residualSeconds).toBeLessThanOrEqual(24 * 3600);
-  expect(out.expiring).toHaveLength(34);
+  expect(out.expiring).toHaveLength(31);
   expect(out.expiring[0]).toEqual({
     where: expect.any(String),
     name: expect.any(String),
@@ -143,7 +143,7 @@ test('generate --json for examples/ha-centos7.yaml into --dir: the report, no ke
   const report = JSON.parse(r.stdout);
   expect(report.dir).toBe(dir);
   expect(report.caCertHash).toMatch(/^sha256:[0-9a-f]{64}$/);
-  expect(report.files).toHaveLength(87);
+  expect(report.files).toHaveLength(84);
   expect(report.files[0]).toEqual({ path: 'ca.crt', action: 'created' });
   expect(report.notes).toEqual([]);
   const check = await cli('certs', 'check', '-c', join(EXAMPLES, 'ha-centos7.yaml'), '--dir', dir, '--warn-within', '364d');

@@ -4,12 +4,14 @@
  * missing file, SANs that no longer match the cluster (changed endpoint). Works the same
  * from a directory and from a map of path -> contents (the remote check's input).
  */
-import { copyFileSync, cpSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { generatePki } from '../../src/pki/generate.js';
 import { expiringWithin, inspectNode, inspectPki, problemLines } from '../../src/pki/inspect.js';
 import { formatExpires, renderInspection, shortDuration } from '../../src/output/pki-report.js';
+import { textsOf } from '../../src/pki/host-files.js';
 import { testCluster, tempDir } from './fixture.js';
+import { hostFilesFrom } from './remote-fixture.js';
 import { snapshot } from './tools.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -51,7 +53,6 @@ test('a fresh PKI: every certificate listed with its CA and expiry, no problems'
     ['etcd-peer', 'etcd-ca'],
     ['etcd-server', 'etcd-ca'],
     ['front-proxy-client', 'front-proxy-ca'],
-    ['kubelet.conf', 'ca'],
     ['scheduler.conf', 'ca'],
     ['super-admin.conf', 'ca'],
   ]);
@@ -66,7 +67,7 @@ test('a fresh PKI: every certificate listed with its CA and expiry, no problems'
 test('expiringWithin: 30 days catches the 720h leaves, not the CAs; 29 days catches nothing', async () => {
   const insp = await inspectPki(dir, cluster());
   const within30 = expiringWithin(insp, 30 * 86400);
-  expect(within30).toHaveLength(3 * 11 + 1);
+  expect(within30).toHaveLength(3 * 10 + 1);
   expect(within30.every((e) => e.status.kind !== 'ca')).toBe(true);
   expect(expiringWithin(insp, 29 * 86400)).toEqual([]);
 });
@@ -104,7 +105,7 @@ test('a changed endpoint: the apiserver SANs and the endpoint kubeconfigs no lon
   const want: string[] = [];
   for (const h of ['cp1', 'cp2', 'cp3']) {
     want.push(`${h}: apiserver: SANs no longer match the cluster: missing IP:192.168.56.200; unexpected IP:192.168.56.100`);
-    for (const conf of ['admin.conf', 'kubelet.conf', ...(h === 'cp1' ? ['super-admin.conf'] : [])]) {
+    for (const conf of ['admin.conf', ...(h === 'cp1' ? ['super-admin.conf'] : [])]) {
       want.push(`${h}: ${conf}: server is https://192.168.56.100:6443, the cluster wants https://192.168.56.200:6443`);
     }
   }
@@ -124,8 +125,8 @@ test("inspectNode reads a bare /etc/kubernetes tree (as read over SSH): no share
   const c = cluster();
   const host = c.controlPlanes[1];
   if (!host) throw new Error('no cp2');
-  const tree = new Map<string, string>();
-  for (const [rel, text] of snapshot(join(dir, 'nodes/cp2'))) tree.set(rel, text);
+  // As on the host: the tree k8sprep placed, plus the kubelet.conf kubeadm wrote.
+  const tree = new Map<string, string>([...textsOf(await hostFilesFrom(dir, c, 'cp2'))]);
   const node = await inspectNode(tree, c, host);
   expect(node.root).toBe('');
   expect(node.problems).toEqual([]);
@@ -142,11 +143,7 @@ test('a kubelet.conf pointing at the rotated client certificate is noted, not a 
   const c = cluster();
   const host = c.controlPlanes[0];
   if (!host) throw new Error('no cp1');
-  const tree = new Map(snapshot(join(dir, 'nodes/cp1')));
-  const conf = readFileSync(join(dir, 'nodes/cp1/kubelet.conf'), 'utf8')
-    .replace(/client-certificate-data: .*/, 'client-certificate: /var/lib/kubelet/pki/kubelet-client-current.pem')
-    .replace(/client-key-data: .*/, 'client-key: /var/lib/kubelet/pki/kubelet-client-current.pem');
-  tree.set('kubelet.conf', conf);
+  const tree = textsOf(await hostFilesFrom(dir, c, 'cp1', 'rotated'));
   const node = await inspectNode(tree, c, host);
   const kubelet = node.certificates.find((s) => s.name === 'kubelet.conf');
   expect(kubelet?.problems).toEqual([]);
@@ -156,7 +153,7 @@ test('a kubelet.conf pointing at the rotated client certificate is noted, not a 
 test('expired certificates are problems', async () => {
   const insp = await inspectPki(dir, cluster(), { now: new Date(Date.now() + 800 * 3_600_000) });
   const lines = problemLines(insp);
-  expect(lines).toHaveLength(3 * 11 + 1);
+  expect(lines).toHaveLength(3 * 10 + 1);
   expect(lines.every((l) => / expired on \d{4}-/.test(l))).toBe(true);
 });
 

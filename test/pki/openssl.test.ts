@@ -165,7 +165,8 @@ function expectFileList(dir: string, nodes: string[], superAdminOn: string[]) {
   for (const n of nodes) {
     want.push(...shared.map((f) => `nodes/${n}/pki/${f}`));
     want.push(...leaves.flatMap((l) => [`nodes/${n}/pki/${l}.crt`, `nodes/${n}/pki/${l}.key`]));
-    want.push(...['admin.conf', 'controller-manager.conf', 'scheduler.conf', 'kubelet.conf'].map((f) => `nodes/${n}/${f}`));
+    // Never kubelet.conf: kubeadm join refuses a node that has one (the kubelet makes its own).
+    want.push(...['admin.conf', 'controller-manager.conf', 'scheduler.conf'].map((f) => `nodes/${n}/${f}`));
     if (superAdminOn.includes(n)) want.push(`nodes/${n}/super-admin.conf`);
   }
   expect(files).toEqual(want.sort());
@@ -234,15 +235,14 @@ describe('examples/ha-centos7.yaml (3 control planes, 1.30, endpoint 192.168.56.
       { file: 'admin.conf', user: 'kubernetes-admin', subject: '/O=kubeadm:cluster-admins/CN=kubernetes-admin', server: endpoint },
       { file: 'controller-manager.conf', user: 'system:kube-controller-manager', subject: '/CN=system:kube-controller-manager', server: own },
       { file: 'scheduler.conf', user: 'system:kube-scheduler', subject: '/CN=system:kube-scheduler', server: own },
-      { file: 'kubelet.conf', user: `system:node:${name}`, subject: `/O=system:nodes/CN=system:node:${name}`, server: endpoint },
     ];
     if (name === 'cp1') list.push({ file: 'super-admin.conf', user: 'kubernetes-super-admin', subject: '/O=system:masters/CN=kubernetes-super-admin', server: endpoint });
     for (const e of list) await expectKubeconfig(work, nodeDir, e, 8760, t0, t1, serials);
   });
 
   test('serial numbers are all different', () => {
-    // 3 nodes x (7 leaves + 4 kubeconfigs) + 1 super-admin
-    expect(serials.size).toBe(3 * 11 + 1);
+    // 3 nodes x (7 leaves + 3 kubeconfigs) + 1 super-admin
+    expect(serials.size).toBe(3 * 10 + 1);
   });
 
   test('kubeconfigs and keys never leave a temp file behind', async () => {
@@ -304,7 +304,6 @@ describe('variants: 1.28, IPv6 node address, DNS endpoint, custom validity, RSA 
       { file: 'admin.conf', user: 'kubernetes-admin', subject: '/O=system:masters/CN=kubernetes-admin', server: endpoint },
       { file: 'controller-manager.conf', user: 'system:kube-controller-manager', subject: '/CN=system:kube-controller-manager', server: 'https://[fd00::11]:6443' },
       { file: 'scheduler.conf', user: 'system:kube-scheduler', subject: '/CN=system:kube-scheduler', server: 'https://[fd00::11]:6443' },
-      { file: 'kubelet.conf', user: 'system:node:solo', subject: '/O=system:nodes/CN=system:node:solo', server: endpoint },
     ];
     for (const e of list) await expectKubeconfig(work, nodeDir, e, 48, t0, t1, serials);
   });
@@ -324,7 +323,7 @@ describe('a single control plane without an endpoint', () => {
     expect(c.ext['Subject Alternative Name']?.value).toBe(
       'DNS:lab1, DNS:kubernetes, DNS:kubernetes.default, DNS:kubernetes.default.svc, DNS:kubernetes.default.svc.cluster.local, IP Address:10.96.0.1, IP Address:10.0.0.5',
     );
-    for (const f of ['admin.conf', 'super-admin.conf', 'kubelet.conf', 'scheduler.conf', 'controller-manager.conf']) {
+    for (const f of ['admin.conf', 'super-admin.conf', 'scheduler.conf', 'controller-manager.conf']) {
       expect((parse(readFileSync(join(tmp.path, 'nodes/lab1', f), 'utf8')) as any).clusters[0].cluster.server).toBe('https://10.0.0.5:6443');
     }
   });

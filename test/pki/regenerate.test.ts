@@ -4,7 +4,7 @@
  * a changed endpoint re-issues only the apiserver certificates and rewrites the kubeconfigs
  * that point at the endpoint (keeping their client certificates).
  */
-import { chmodSync, copyFileSync, cpSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { generatePki, type GenerateReport } from '../../src/pki/generate.js';
@@ -55,12 +55,22 @@ test('a second run keeps every file byte for byte', async () => {
   expect(changedFiles(before, snapshot(dir))).toEqual([]);
 });
 
+test('a kubelet.conf an earlier version left in a node tree is removed (it is never placed on a host); nothing else changes', async () => {
+  const stale = join(dir, 'nodes/cp2/kubelet.conf');
+  copyFileSync(join(dir, 'nodes/cp2/admin.conf'), stale);
+  const before = snapshot(dir);
+  const r = await generatePki(cluster(), dir);
+  expect(existsSync(stale)).toBe(false);
+  expect(r.files.filter((f) => f.action !== 'kept')).toEqual([{ path: 'nodes/cp2/kubelet.conf', action: 'removed', reason: 'kubelet.conf is never placed on a host: the kubelet makes its own' }]);
+  expect(changedFiles(before, snapshot(dir))).toEqual(['nodes/cp2/kubelet.conf']);
+});
+
 test('a changed endpoint re-issues the apiserver certificates only; kubeconfigs at the endpoint are rewritten with their client certificates kept', async () => {
   const before = snapshot(dir);
   const r = await generatePki(cluster({ endpoint: '192.168.56.200' }), dir);
   const after = snapshot(dir);
   const apiserver = ['cp1', 'cp2', 'cp3'].flatMap((h) => [`nodes/${h}/pki/apiserver.crt`, `nodes/${h}/pki/apiserver.key`]);
-  const endpointConfs = ['nodes/cp1/super-admin.conf', ...['cp1', 'cp2', 'cp3'].flatMap((h) => [`nodes/${h}/admin.conf`, `nodes/${h}/kubelet.conf`])];
+  const endpointConfs = ['nodes/cp1/super-admin.conf', ...['cp1', 'cp2', 'cp3'].map((h) => `nodes/${h}/admin.conf`)];
   expect(actions(r, 'reissued')).toEqual(apiserver.sort());
   expect(actions(r, 'updated')).toEqual(endpointConfs.sort());
   expect(actions(r, 'created')).toEqual([]);

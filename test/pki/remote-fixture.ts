@@ -9,9 +9,44 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Cluster, Host } from '../../src/cluster/types.js';
 import type { HostFile } from '../../src/pki/host-files.js';
+import { issueCert, loadCa } from '../../src/pki/issue.js';
+import { generateRsaKeyPair } from '../../src/pki/keys.js';
+import { renderKubeconfig } from '../../src/pki/kubeconfig.js';
+import { kubeletKubeconfigSpec } from '../../src/pki/spec.js';
 import type { ExecResult, TestHost } from '../hosts/index.js';
 import { modes } from './tools.js';
+
+const ROTATED = '/var/lib/kubelet/pki/kubelet-client-current.pem';
+
+/**
+ * The kubelet.conf kubeadm writes on a node (k8sprep never makes one): the node's client
+ * certificate embedded and signed by the cluster CA in `pkiDir`, or (`rotated`) pointing at the
+ * kubelet's own rotated certificate, as kubeadm leaves it once the kubelet runs.
+ */
+export async function kubeletConf(pkiDir: string, cluster: Cluster, host: Host, style: 'embedded' | 'rotated'): Promise<string> {
+  const spec = kubeletKubeconfigSpec(cluster, host);
+  const caPem = readFileSync(join(pkiDir, 'ca.crt'), 'utf8');
+  const key = await generateRsaKeyPair(2048);
+  const certPem = issueCert(spec.cert, key.publicKey, loadCa('ca', caPem, readFileSync(join(pkiDir, 'ca.key'), 'utf8')), { hours: 8760, now: new Date() });
+  const text = renderKubeconfig({ server: spec.server, caPem, user: spec.user, certPem, keyPem: key.privateKey });
+  if (style === 'embedded') return text;
+  return text.replace(/client-certificate-data: .*/, `client-certificate: ${ROTATED}`).replace(/client-key-data: .*/, `client-key: ${ROTATED}`);
+}
+
+function hostFile(rel: string, text: string, mode: number): HostFile {
+  return { path: rel, text, mode, owner: '0:0', sha256: createHash('sha256').update(text).digest('hex') };
+}
+
+/** A control plane's /etc/kubernetes as kubeadm leaves it: k8sprep's node tree plus the kubelet.conf kubeadm writes. */
+export async function hostFilesFrom(pkiDir: string, cluster: Cluster, hostName: string, style: 'embedded' | 'rotated' = 'embedded'): Promise<Map<string, HostFile>> {
+  const host = cluster.hosts.find((h) => h.name === hostName);
+  if (!host) throw new Error(`no host ${hostName}`);
+  const files = remoteFilesFrom(join(pkiDir, 'nodes', hostName));
+  files.set('kubelet.conf', hostFile('kubelet.conf', await kubeletConf(pkiDir, cluster, host, style), 0o600));
+  return files;
+}
 
 /** Every file of a node tree as the read script would report it. */
 export function remoteFilesFrom(tree: string): Map<string, HostFile> {
@@ -49,10 +84,15 @@ export async function hostBashOk(host: TestHost, script: string, opts: { args?: 
   return r.stdout;
 }
 
-/** /etc/kubernetes from `tree` (modes kept, root-owned), manifests, crictl, containerd and kubelet running, static pods up. */
-export async function seedControlPlane(host: TestHost, tree: string): Promise<void> {
+/**
+ * /etc/kubernetes as kubeadm leaves a control plane: `tree` (a node tree of the local PKI, modes
+ * kept, root-owned) plus `kubeletConf` (kubeadm writes it; k8sprep never does), manifests, crictl,
+ * containerd and the kubelet running, static pods up.
+ */
+export async function seedControlPlane(host: TestHost, tree: string, kubeletConfText: string): Promise<void> {
   const tar = execFileSync('tar', ['-C', tree, '--owner=0', '--group=0', '-cz', '.']).toString('base64');
   await hostBashOk(host, 'mkdir -p /etc/kubernetes/manifests && base64 -d | tar -xz -C /etc/kubernetes', { input: tar });
+  await hostBashOk(host, 'umask 077 && cat >/etc/kubernetes/kubelet.conf', { input: kubeletConfText });
   for (const name of STATIC_PODS) {
     await hostBashOk(host, 'cat >"$1"', { args: [`/etc/kubernetes/manifests/${name}.yaml`], input: manifest(name, host.address) });
   }

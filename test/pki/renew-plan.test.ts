@@ -9,7 +9,6 @@
  */
 import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
 import { generatePki } from '../../src/pki/generate.js';
 import { PkiError } from '../../src/pki/errors.js';
 import { parseKubeconfig } from '../../src/pki/kubeconfig.js';
@@ -21,7 +20,7 @@ import { readCert } from '../../src/pki/x509.js';
 import { dryRunBytes } from '../../src/run/dry-run.js';
 import { bashSyntax, requireShellcheck, shellcheck } from '../helpers/bash.js';
 import { testCluster, tempDir } from './fixture.js';
-import { remoteFilesFrom } from './remote-fixture.js';
+import { hostFilesFrom, remoteFilesFrom } from './remote-fixture.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let pki = '';
@@ -41,7 +40,7 @@ beforeAll(async () => {
 afterAll(() => tmp?.remove());
 
 test('every leaf and kubeconfig credential re-issued: same subject, SANs, EKU; new key; requested validity; CAs and sa left', async () => {
-  const files = remoteFilesFrom(join(pki, 'nodes/cp1'));
+  const files = await hostFilesFrom(pki, cluster, 'cp1');
   const plan = await planHostRenewal(cluster, host('cp1'), files, opts());
   const rels = plan.files.map((f) => f.rel).sort();
   const leaves = ['apiserver', 'apiserver-kubelet-client', 'front-proxy-client', 'apiserver-etcd-client', 'etcd/server', 'etcd/peer', 'etcd/healthcheck-client'];
@@ -91,12 +90,7 @@ test('a CA key that does not match its certificate is refused, on the host and l
 });
 
 test('a kubelet.conf pointing at the rotated kubelet-client-current.pem is left, and says why', async () => {
-  const files = remoteFilesFrom(join(pki, 'nodes/cp3'));
-  const conf = parse(files.get('kubelet.conf')!.text) as { users: { user: Record<string, string> }[] };
-  conf.users[0]!.user = { 'client-certificate': '/var/lib/kubelet/pki/kubelet-client-current.pem', 'client-key': '/var/lib/kubelet/pki/kubelet-client-current.pem' };
-  const rotated = join(tmp.path, 'kubelet.conf');
-  writeFileSync(rotated, JSON.stringify(conf));
-  files.set('kubelet.conf', { ...files.get('kubelet.conf')!, text: JSON.stringify(conf) });
+  const files = await hostFilesFrom(pki, cluster, 'cp3', 'rotated');
   const plan = await planHostRenewal(cluster, host('cp3'), files, opts());
   expect(plan.files.map((f) => f.rel)).not.toContain('kubelet.conf');
   expect(plan.left).toContainEqual({ path: '/etc/kubernetes/kubelet.conf', reason: 'its client certificate is /var/lib/kubelet/pki/kubelet-client-current.pem, which the kubelet rotates itself; left as it is' });
