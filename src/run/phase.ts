@@ -68,6 +68,11 @@ export function hostPlacement(phase: Phase): Placement | undefined {
   return phase.placement === 'local' ? undefined : phase.placement;
 }
 
+/** The phases that reach `host` (a host's plan renders these). */
+export function phasesOn(phases: readonly Phase[], ctx: PlacementContext, host: Host): Phase[] {
+  return phases.filter((p) => hostPlacement(p)?.hosts(ctx).includes(host));
+}
+
 export function allSteps(phases: readonly Phase[]): Step[] {
   return phases.flatMap((p) => p.steps ?? []);
 }

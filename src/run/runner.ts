@@ -18,7 +18,7 @@ import type { StepSelection } from '../script/render.js';
 import type { BootstrapInputs } from '../steps/types.js';
 import type { HostFacts } from './facts.js';
 import { HostState } from './host-state.js';
-import { hostPlacement, type Phase, type PhaseContext, type Placement } from './phase.js';
+import { hostPlacement, type Phase, type PhaseContext, phasesOn, type Placement } from './phase.js';
 import { mapConcurrent } from './pool.js';
 import type { HostReport, StepReport } from './report.js';
 import type { HostSession } from './session.js';
@@ -119,7 +119,7 @@ async function runHostPhase(
   await mapConcurrent(
     fresh,
     opts.concurrency,
-    (s) => s.open(phases.filter((p) => hostPlacement(p)?.hosts(placement).includes(s.host)), opts.selection, opts.bootstrap),
+    (s) => s.open(phasesOn(phases, placement, s.host), opts.selection, opts.bootstrap),
     opts.signal,
   );
   const live = hosts.filter((s) => s.ok && (!phase.steps || s.hasScript(phase)));

@@ -41,12 +41,16 @@ function body(fragment: string): string {
   return fragment.trim() === '' ? ':' : fragment;
 }
 
-function renderStep(step: Step, ctx: StepContext): string {
+/** `seen`: helper pieces already rendered in this script (a function defined twice is a mistake shellcheck rightly flags). */
+function renderStep(step: Step, ctx: StepContext, seen: Set<string>): string {
   const fn = functionName(step);
   const verify = step.verify ? step.verify(ctx) : `${fn}_check`;
+  const helpers = step.helpers?.(ctx) ?? [];
+  const pieces = (typeof helpers === 'string' ? [helpers] : helpers).filter((h) => h !== '' && !seen.has(h));
+  for (const h of pieces) seen.add(h);
   return [
     `# ${step.id}: ${step.title}`,
-    ...(step.helpers ? [step.helpers(ctx)] : []),
+    ...pieces,
     `${fn}_check() {\n${body(step.check(ctx))}\n}`,
     `${fn}_apply() {\n${body(step.apply(ctx))}\n}`,
     `${fn}_verify() {\n${body(verify)}\n}`,
@@ -61,11 +65,12 @@ export function stepsFor(phase: StepPhase, ctx: StepContext, selection: StepSele
 
 export function renderHostScript(ctx: StepContext, phase: StepPhase, selection: StepSelection): RenderedScript {
   const steps = stepsFor(phase, ctx, selection);
+  const seen = new Set<string>();
   const text = [
     '#!/bin/bash',
     `# k8sprep phase ${phase.id} (${phase.title}) for host ${ctx.host.name}: generated, do not edit.`,
     PREAMBLE,
-    ...steps.map((s) => `${renderStep(s, ctx)}\n`),
+    ...steps.map((s) => `${renderStep(s, ctx, seen)}\n`),
     'k8sprep_main() {',
     ...steps.map((s) => `  k8sprep_run_step ${s.id} ${functionName(s)}`),
     // A function body cannot be empty in bash; plan.ts sends no script without steps anyway.

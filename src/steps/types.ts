@@ -44,7 +44,11 @@ export interface Step {
   guard?: { why: string };
   appliesTo(ctx: StepContext): boolean;
   /** Shell functions shared by check, apply and verify; rendered once, before them. */
-  helpers?(ctx: StepContext): string;
+  /**
+   * Shell functions shared by check, apply and verify; rendered before them. A list's pieces are
+   * rendered once per script even when several steps name the same one.
+   */
+  helpers?(ctx: StepContext): string | readonly string[];
   check(ctx: StepContext): string;
   apply(ctx: StepContext): string;
   verify?(ctx: StepContext): string;

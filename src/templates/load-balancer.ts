@@ -14,6 +14,9 @@
  * an HTTPS /healthz check. The interface holding the host's address is known only on the host:
  * INTERFACE_PLACEHOLDER, filled there.
  */
+// Types only (erased at build): the manifests are checked against the Pod API at compile time.
+import type { IPod } from 'kubernetes-models/v1/Pod';
+import type { IVolume } from 'kubernetes-models/v1/Volume';
 import { stringify } from 'yaml';
 import { HAPROXY_IMAGE, KEEPALIVED_IMAGE, KUBE_VIP_IMAGE } from '../cluster/addons.js';
 import type { Cluster, Host } from '../cluster/types.js';
@@ -27,11 +30,11 @@ export const HAPROXY_CFG = '/etc/haproxy/haproxy.cfg';
 export const KEEPALIVED_CONF = '/etc/keepalived/keepalived.conf';
 export const CHECK_APISERVER = '/etc/keepalived/check_apiserver.sh';
 
-function yamlDoc(doc: unknown): string {
-  return stringify(doc, { lineWidth: 0, indentSeq: false });
+function yamlDoc(pod: IPod): string {
+  return stringify(pod, { lineWidth: 0, indentSeq: false });
 }
 
-function hostPathVolume(name: string, path: string, type?: string): unknown {
+function hostPathVolume(name: string, path: string, type?: NonNullable<IVolume['hostPath']>['type']): IVolume {
   return { name, hostPath: { path, ...(type ? { type } : {}) } };
 }
 

@@ -16,7 +16,8 @@ function run(fakes: string, helpers: string, body: string) {
 }
 
 function helpersOf(stepId: string, hostName = 'cp1', os: 'centos7' | 'arch' = 'centos7', c = cluster({ os })): string {
-  return stepById(stepId).helpers?.(ctxFor(c, hostName, os)) ?? '';
+  const helpers = stepById(stepId).helpers?.(ctxFor(c, hostName, os)) ?? '';
+  return typeof helpers === 'string' ? helpers : helpers.join('\n');
 }
 
 describe('containerd major version', () => {

@@ -71,7 +71,7 @@ export const cniStep: Step = {
   appliesTo: (ctx) => ctx.host === ctx.cluster.firstControlPlane && ctx.cluster.kubernetes.cni !== 'none',
   helpers: (ctx) => {
     const p = plan(ctx);
-    return [KUBECTL, '# k8sprep_cni_patch FILE: the pod CIDR set in the downloaded manifest.', 'k8sprep_cni_patch() {', ...setPodCidr(p, ctx.cluster.kubernetes.podSubnet).map((l) => `  ${l}`), '}'].join('\n');
+    return [KUBECTL, ['# k8sprep_cni_patch FILE: the pod CIDR set in the downloaded manifest.', 'k8sprep_cni_patch() {', ...setPodCidr(p, ctx.cluster.kubernetes.podSubnet).map((l) => `  ${l}`), '}'].join('\n')];
   },
   check: (ctx) => {
     const p = plan(ctx);

@@ -58,7 +58,7 @@ export const kubeadmInitStep: Step = {
   id: 'kubeadm-init',
   title: 'Create the cluster with kubeadm init (once)',
   appliesTo: (ctx) => ctx.host === ctx.cluster.firstControlPlane,
-  helpers: (ctx) => [nodeIpFunction(ctx.host), ADDRESS_INTERFACE, KUBECTL, WAIT_READYZ, CLUSTER_EXISTS].join('\n'),
+  helpers: (ctx) => [nodeIpFunction(ctx.host), ADDRESS_INTERFACE, KUBECTL, WAIT_READYZ, CLUSTER_EXISTS],
   check: () => 'k8sprep_cluster_exists',
   apply: (ctx) => {
     const file = kubeadmConfigFile(ctx, INIT_CONFIG, initConfig(ctx.cluster, ctx.host, ctx.os));

@@ -21,11 +21,11 @@ export const kubeadmJoinStep: Step = {
   id: 'kubeadm-join',
   title: 'Join the cluster with kubeadm join',
   appliesTo: (ctx) => ctx.host !== ctx.cluster.firstControlPlane,
-  helpers: (ctx) => [nodeIpFunction(ctx.host), REGISTRATION].join('\n'),
+  helpers: (ctx) => [nodeIpFunction(ctx.host), REGISTRATION],
   check: (ctx) => `[ "$(k8sprep_registration ${ctx.host.name})" = registered ]`,
   // The kubelet registers its Node right after its TLS bootstrap: give it a minute.
-  verify: (ctx) => `local i
-for i in $(seq 30); do [ "$(k8sprep_registration ${ctx.host.name})" = registered ] && return 0; sleep 2; done
+  verify: (ctx) => `local _
+for _ in $(seq 30); do [ "$(k8sprep_registration ${ctx.host.name})" = registered ] && return 0; sleep 2; done
 return 1`,
   apply: (ctx) => {
     const file = kubeadmConfigFile(ctx, JOIN_CONFIG, joinConfig(ctx.cluster, ctx.host, ctx.os, caCertHash(ctx)));

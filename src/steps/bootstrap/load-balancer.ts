@@ -32,8 +32,8 @@ export function needsSuperAdminDuringInit(ctx: StepContext): boolean {
   return ctx.host === ctx.cluster.firstControlPlane && ctx.cluster.kubernetes.version.minor >= 29;
 }
 
-function helpers(ctx: StepContext): string {
-  return [nodeIpFunction(ctx.host), ADDRESS_INTERFACE].join('\n');
+function helpers(ctx: StepContext): string[] {
+  return [nodeIpFunction(ctx.host), ADDRESS_INTERFACE];
 }
 
 function kubeVipFile(ctx: StepContext, kubeconfig: '/etc/kubernetes/admin.conf' | '/etc/kubernetes/super-admin.conf'): TemplateSpec {

@@ -33,7 +33,7 @@ export const nodesReadyStep: Step = {
   id: 'nodes-ready',
   title: 'Wait until every node is Ready',
   appliesTo: (ctx) => ctx.host === ctx.cluster.firstControlPlane && ctx.cluster.kubernetes.cni !== 'none',
-  helpers: () => [KUBECTL, HELPERS].join('\n'),
+  helpers: () => [KUBECTL, HELPERS],
   check: (ctx) => `[ -z "$(k8sprep_not_ready ${shqAll(ctx.cluster.hosts.map((h) => h.name))})" ]`,
   apply: (ctx) => {
     const names = shqAll(ctx.cluster.hosts.map((h) => h.name));
@@ -57,5 +57,5 @@ export const nodesReadyStep: Step = {
     ].join('\n');
   },
   // Unregistered nodes are reported, not waited for: done when the registered ones are Ready.
-  verify: (ctx) => `[ -z "$(k8sprep_not_ready ${shqAll(ctx.cluster.hosts.map((h) => h.name))} | grep -v ' unregistered$')" ]`,
+  verify: (ctx) => `! k8sprep_not_ready ${shqAll(ctx.cluster.hosts.map((h) => h.name))} | grep -qv ' unregistered$'`,
 };
