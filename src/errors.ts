@@ -56,3 +56,16 @@ export class HostKeyError extends TransportError {
     this.name = 'HostKeyError';
   }
 }
+
+/**
+ * A value starting with `-` was about to be quoted into a script, where a command would
+ * read it as an option (src/script/quote.ts). A bug in the renderer, never bad input: the
+ * only cluster-file values that can start with `-` (sysctl values) travel inside a
+ * `key=value` word.
+ */
+export class OptionLikeValueError extends Error {
+  constructor(readonly value: string) {
+    super(`refusing to quote ${JSON.stringify(value)} into a script: it starts with "-", so a command would read it as an option`);
+    this.name = 'OptionLikeValueError';
+  }
+}

@@ -7,7 +7,7 @@
  * node's apiserver answers /healthz with `ok`, verified with the cluster CA (so the new
  * serving certificate is what answers). Holds no secrets: the staged files are on disk.
  */
-import { shq, shqAll } from '../../script/quote.js';
+import { shq } from '../../script/quote.js';
 import { APISERVER_PORT, httpsUrl, nodeApiHost } from '../spec.js';
 import type { Host } from '../../cluster/types.js';
 import { RENEW_EVENT } from './journal.js';
@@ -26,8 +26,8 @@ export interface CommitScriptInput {
 function healthzCurl(host: Host): string {
   const apiHost = nodeApiHost(host);
   // `address: local` has no address the certificate names; its node name is a SAN.
-  const resolve = host.address === 'local' ? ['--resolve', `${apiHost}:${APISERVER_PORT}:127.0.0.1`] : [];
-  return shqAll(['curl', '-sS', '--noproxy', '*', '--max-time', '5', '--cacert', '/etc/kubernetes/pki/ca.crt', ...resolve, `${httpsUrl(apiHost, APISERVER_PORT)}/healthz`]);
+  const resolve = host.address === 'local' ? ` --resolve ${shq(`${apiHost}:${APISERVER_PORT}:127.0.0.1`)}` : '';
+  return `curl -sS --noproxy '*' --max-time 5 --cacert /etc/kubernetes/pki/ca.crt${resolve} ${shq(`${httpsUrl(apiHost, APISERVER_PORT)}/healthz`)}`;
 }
 
 export function renderCommitScript(input: CommitScriptInput): string {
