@@ -5,7 +5,8 @@
  * 1 a host failed, 130 interrupted); input problems throw InputError (2).
  */
 import type { Cluster, Host } from '../cluster/types.js';
-import { loadClusterFromFlags, requireIdentityFiles, type ClusterSourceFlags } from '../cli/cluster-source.js';
+import { type ClusterSourceFlags, loadClusterFromFlags } from '../cluster/from-flags.js';
+import { requireIdentityFiles } from '../cluster/identity-files.js';
 import { InputError } from '../errors.js';
 import type { Phase } from '../steps/types.js';
 import type { Transport } from '../transport/types.js';

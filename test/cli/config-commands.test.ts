@@ -132,11 +132,11 @@ describe('config validate', () => {
   test.each([
     [
       'ha-centos7.yaml',
-      'ok: cluster ha-centos7, Kubernetes 1.30.6, 5 host(s) (3 control plane, 2 worker; centos7), endpoint 192.168.56.100:6443, pods 10.244.0.0/16, services 10.96.0.0/12, ipvs, calico',
+      'ok: cluster ha-centos7, Kubernetes 1.30.6, 5 host(s) (3 control plane, 2 worker; centos7), endpoint 192.168.56.100:6443 (kube-vip), pods 10.244.0.0/16, services 10.96.0.0/12, ipvs, calico',
     ],
     [
       'mixed-bastion.yaml',
-      'ok: cluster mixed, Kubernetes 1.32.4, 5 host(s) (3 control plane, 2 worker; centos7+arch), endpoint k8s-api.internal.example:6443, pods 10.244.0.0/16, services 10.96.0.0/12, ipvs, calico',
+      'ok: cluster mixed, Kubernetes 1.32.4, 5 host(s) (3 control plane, 2 worker; centos7+arch), endpoint k8s-api.internal.example:8443 (keepalived-haproxy, VIP 172.20.0.100), pods 10.244.0.0/16, services 10.96.0.0/12, ipvs, calico',
     ],
     [
       'single-arch.yaml',
