@@ -1,12 +1,25 @@
 /** The three example cluster files load with the right defaults and derived values (DESIGN §2). */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { loadClusterFile } from '../../src/cluster/load.js';
 import type { Cluster } from '../../src/cluster/types.js';
 import { EXAMPLES } from '../helpers/cli.js';
 
 const load = (name: string): Promise<Cluster> => loadClusterFile(join(EXAMPLES, name));
 const names = (hosts: { name: string }[]) => hosts.map((h) => h.name);
+
+test('examples/ holds these three, each loads, and each names its JSON Schema for editors on its first line', async () => {
+  const files = readdirSync(EXAMPLES).sort();
+  expect(files).toEqual(['ha-centos7.yaml', 'mixed-bastion.yaml', 'single-arch.yaml']);
+  for (const f of files) {
+    await expect(load(f)).resolves.toMatchObject({ hosts: expect.any(Array) });
+    const first = readFileSync(join(EXAMPLES, f), 'utf8').split('\n')[0] ?? '';
+    const schema = /^# yaml-language-server: \$schema=(\S+)$/.exec(first)?.[1];
+    expect([f, schema]).toEqual([f, '../schema/cluster.schema.json']);
+    expect(existsSync(resolve(dirname(join(EXAMPLES, f)), schema!))).toBe(true);
+  }
+});
 
 describe('examples/ha-centos7.yaml', () => {
   let c: Cluster;
