@@ -47,7 +47,7 @@ const bastion = z
   .describe('A jump host every SSH connection goes through (like ProxyJump), e.g. {host: jump.example.com, user: ops}. Default: none.');
 
 const sshFields = {
-  user: user.optional().describe('Login user; not root: scripts run through sudo. Default: root. Example: admin.'),
+  user: user.optional().describe('Login user; a user other than root runs the scripts through sudo. Default: root. Example: admin.'),
   port: port.optional().describe('SSH port. Default: 22.'),
   identityFile: localPath.optional().describe('Private key file on this machine, e.g. ~/.ssh/id_ed25519. Default: ssh-agent, then ~/.ssh/config.'),
   passwordEnv: environmentVariable

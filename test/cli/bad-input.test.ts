@@ -383,6 +383,13 @@ describe('conflicting flags (node init --prep-only)', () => {
     await expectRefused(['certs', 'renew', '-c', F, '--show-secrets'], ['--show-secrets: needs --dry-run'], cluster());
   });
 
+  test('an IPv6 --host is refused against the flag', async () => {
+    await expectRefused(
+      ['node', 'init', '--prep-only', '--host', 'fd00::1', '--os', 'arch', '--version', '1.30.6'],
+      ['--host: "fd00::1": IPv6 is not supported yet (use an IPv4 address or a host name)'],
+    );
+  });
+
   test('a bad --host address is reported against the flag', async () => {
     await expectRefused(
       ['node', 'init', '--prep-only', '--host', '10.0.0.300', '--os', 'arch', '--version', '1.30.6'],
