@@ -5,14 +5,17 @@ export interface InputProblem {
   file?: string;
   line?: number;
   col?: number;
-  /** Dotted field path, e.g. `spec.hosts[3].address`, or a flag name like `--only`. */
-  path: string;
+  /**
+   * Dotted field path, e.g. `spec.hosts[3].address`, or a flag name like `--only`; absent
+   * when the problem is the file itself (binary content), not one of its fields.
+   */
+  path?: string;
   reason: string;
 }
 
 export function formatProblem(p: InputProblem): string {
   const where = p.file ? `${p.file}:${p.line ?? 1}:${p.col ?? 1}: ` : '';
-  return `${where}${p.path}: ${p.reason}`;
+  return `${where}${p.path === undefined ? '' : `${p.path}: `}${p.reason}`;
 }
 
 /** Invalid flags or cluster file: reported before any host is contacted; exit 2. */
@@ -54,5 +57,18 @@ export class HostKeyError extends TransportError {
   constructor(host: string, message: string) {
     super(host, message);
     this.name = 'HostKeyError';
+  }
+}
+
+/**
+ * A value starting with `-` was about to be quoted into a script, where a command would
+ * read it as an option (src/script/quote.ts). A bug in the renderer, never bad input: the
+ * only cluster-file values that can start with `-` (sysctl values) travel inside a
+ * `key=value` word.
+ */
+export class OptionLikeValueError extends Error {
+  constructor(readonly value: string) {
+    super(`refusing to quote ${JSON.stringify(value)} into a script: it starts with "-", so a command would read it as an option`);
+    this.name = 'OptionLikeValueError';
   }
 }

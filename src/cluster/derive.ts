@@ -3,9 +3,10 @@ import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { durationToHours } from './duration.js';
+import { deriveEndpoint } from './endpoint.js';
 import { firstAddress, parseCidr } from './net.js';
 import type { ClusterFile } from './schema.js';
-import type { Cluster, Host, SshSettings } from './types.js';
+import type { Cluster, ClusterSource, Host, SshOrigins, SshSettings } from './types.js';
 import { parseVersion } from './versions.js';
 
 export function expandHome(path: string): string {
@@ -27,17 +28,6 @@ function mergeSsh(defaults: SshFile, own: SshFile | undefined): SshSettings {
   return out;
 }
 
-/** Where a host's effective SSH key settings are written in the cluster file (for error locations). */
-export interface SshOrigins {
-  identityFile?: (string | number)[];
-  bastionIdentityFile?: (string | number)[];
-}
-const sshOrigins = new WeakMap<SshSettings, SshOrigins>();
-
-export function sshOriginsOf(settings: SshSettings): SshOrigins {
-  return sshOrigins.get(settings) ?? {};
-}
-
 function originsFor(spec: ClusterFile['spec'], index: number): SshOrigins {
   const own = spec.hosts[index]?.ssh;
   const out: SshOrigins = {};
@@ -48,8 +38,10 @@ function originsFor(spec: ClusterFile['spec'], index: number): SshOrigins {
   return out;
 }
 
+const withoutTrailingSlash = (url: string) => url.replace(/\/+$/, '');
+
 /** `file` must already have passed the schema and crossFieldProblems. */
-export function deriveCluster(file: ClusterFile, sourceFile: string | undefined): Cluster {
+export function deriveCluster(file: ClusterFile, source: ClusterSource): Cluster {
   const spec = file.spec;
   const hosts: Host[] = spec.hosts.map((h, index) => {
     const host: Host = {
@@ -57,12 +49,12 @@ export function deriveCluster(file: ClusterFile, sourceFile: string | undefined)
       address: h.address,
       roles: [...h.roles],
       ssh: mergeSsh(spec.ssh, h.ssh),
+      sshOrigins: originsFor(spec, index),
       isControlPlane: h.roles.includes('control-plane'),
       isWorker: h.roles.includes('worker'),
       index,
     };
     if (h.os) host.os = h.os;
-    sshOrigins.set(host.ssh, originsFor(spec, index));
     return host;
   });
   const controlPlanes = hosts.filter((h) => h.isControlPlane);
@@ -71,17 +63,16 @@ export function deriveCluster(file: ClusterFile, sourceFile: string | undefined)
   const service = parseCidr(spec.kubernetes.serviceSubnet);
   if (typeof service === 'string') throw new Error(`deriveCluster: ${service}`);
   const bits = Number(spec.certificates.keyAlgorithm.slice(4)) as 2048 | 3072 | 4096;
-  const endpoint = spec.controlPlaneEndpoint;
-  const baseDir = sourceFile ? dirname(sourceFile) : process.cwd();
+  const baseDir = source.file ? dirname(source.file) : process.cwd();
+  const { cniManifest, ...kubernetes } = spec.kubernetes;
 
   const cluster: Cluster = {
     name: file.metadata.name,
+    source,
     stateDir: join(baseDir, '.k8sprep', file.metadata.name),
-    kubernetes: { ...spec.kubernetes, version: parseVersion(spec.kubernetes.version) },
-    apiEndpoint: endpoint
-      ? { host: endpoint.host, port: endpoint.port }
-      : { host: firstControlPlane.address, port: 6443 },
-    mirrors: { packages: spec.mirrors.packages, registries: spec.mirrors.registries, binaries: spec.mirrors.binaries.replace(/\/+$/, '') },
+    kubernetes: { ...kubernetes, version: parseVersion(spec.kubernetes.version) },
+    ...deriveEndpoint(spec.controlPlaneEndpoint, firstControlPlane),
+    mirrors: { packages: spec.mirrors.packages, registries: spec.mirrors.registries, binaries: withoutTrailingSlash(spec.mirrors.binaries) },
     firewall: spec.firewall,
     sysctl: spec.sysctl,
     certificates: {
@@ -96,8 +87,7 @@ export function deriveCluster(file: ClusterFile, sourceFile: string | undefined)
     firstControlPlane,
     firstServiceIp: firstAddress(service),
   };
-  if (endpoint) cluster.controlPlaneEndpoint = { ...endpoint };
-  if (endpoint && endpoint.loadBalancer !== 'external' && isIP(endpoint.host) === 4) cluster.vip = endpoint.host;
-  if (sourceFile) cluster.sourceFile = sourceFile;
+  if (cniManifest) cluster.kubernetes.cniManifest = { url: cniManifest.url, sha256: cniManifest.sha256.toLowerCase() };
+  if (spec.mirrors.manifests) cluster.mirrors.manifests = withoutTrailingSlash(spec.mirrors.manifests);
   return cluster;
 }

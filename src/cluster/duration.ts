@@ -1,4 +1,4 @@
-import { DURATION } from './schema.js';
+import { DURATION } from './shapes.js';
 
 const UNIT_HOURS: Record<string, number> = { d: 24, h: 1, m: 1 / 60, s: 1 / 3600 };
 

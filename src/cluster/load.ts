@@ -1,44 +1,26 @@
 /**
- * Reads and validates a cluster file: YAML (with source positions) -> zod schema ->
- * cross-field rules -> derived Cluster. Every problem is collected and thrown at once as
- * an InputError whose lines read `<file>:<line>:<col>: <path>: <reason>`.
+ * Reads and validates a cluster file: bytes (size, text) -> YAML (with source positions)
+ * -> zod schema -> cross-field rules -> derived Cluster. Every problem is collected and
+ * thrown at once as an InputError whose lines read `<file>:<line>:<col>: <path>: <reason>`.
  */
-import { readFile } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { InputError, type InputProblem } from '../errors.js';
+import { InputError } from '../errors.js';
 import { deriveCluster } from './derive.js';
-import { type FieldPath, formatPath, SourceLocator } from './locate.js';
-import { type ClusterFile, clusterFileSchema } from './schema.js';
-import type { Cluster } from './types.js';
-import { crossFieldProblems, type FieldProblem, salvageCrossFieldInput } from './validate.js';
-
-/** Turns field problems into located InputProblems, for the loader and for later checks. */
-export type ProblemLocator = (problems: FieldProblem[]) => InputProblem[];
-
-const locators = new WeakMap<Cluster, ProblemLocator>();
-
-/** Locates problems found after loading (e.g. a missing identity file) in the cluster's source. */
-export function locateProblems(cluster: Cluster, problems: FieldProblem[]): InputProblem[] {
-  const locate = locators.get(cluster);
-  return locate ? locate(problems) : problems.map((p) => ({ path: formatPath(p.path), reason: p.reason }));
-}
+import { readClusterFileText } from './file-text.js';
+import { formatPath, SourceLocator } from './locate.js';
+import { salvageCrossFieldInput } from './salvage.js';
+import { clusterFileSchema } from './schema.js';
+import type { Cluster, ProblemLocator } from './types.js';
+import { crossFieldProblems, type FieldProblem } from './validate.js';
 
 export async function loadClusterFile(path: string): Promise<Cluster> {
   const absolute = resolve(path);
   const inCwd = relative(process.cwd(), absolute);
   // Relative when below the working directory; `-c .` or `-c ..` would be empty or ".."-ish.
   const shown = inCwd === '' || inCwd.startsWith('..') ? absolute : inCwd;
-  let text: string;
-  try {
-    text = await readFile(absolute, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why: Record<string, string> = { ENOENT: 'no such file', EISDIR: 'is a directory, not a cluster file', EACCES: 'permission denied' };
-    throw InputError.single('--config', `${shown}: ${(code && why[code]) ?? `cannot read (${code ?? String(err)})`}`);
-  }
-  return parseClusterText(text, shown, absolute);
+  return parseClusterText(await readClusterFileText(absolute, shown), shown, absolute);
 }
 
 /** Parses cluster YAML; `shownName` is used in messages, `absolute` for the state directory. */
@@ -81,9 +63,7 @@ export function validateClusterObject(raw: unknown, locate: ProblemLocator, abso
   }
   const cross = crossFieldProblems(parsed.data);
   if (cross.length > 0) throw new InputError(locate(cross));
-  const cluster = deriveCluster(parsed.data as ClusterFile, absolute);
-  locators.set(cluster, locate);
-  return cluster;
+  return deriveCluster(parsed.data, absolute === undefined ? { locate } : { file: absolute, locate });
 }
 
 function issueToProblems(issue: z.core.$ZodIssue): FieldProblem[] {

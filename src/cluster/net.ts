@@ -1,4 +1,8 @@
-/** IPv4/IPv6 CIDR arithmetic for validation and derived values (first service IP). */
+/**
+ * IPv4/IPv6 address and CIDR arithmetic for validation and derived values (first service
+ * IP), and the one way to print an address with a port. IPv6 is refused at validation for
+ * now, but these stay family-neutral so that refusal is the only thing dual-stack changes.
+ */
 import { isIP } from 'node:net';
 
 export interface Cidr {
@@ -81,7 +85,17 @@ export function firstAddress(c: Cidr): string {
   return bigIntToIp(c.base + 1n, c.family);
 }
 
-/** `host:port`, with an IPv6 address in brackets. */
+/** Compares addresses as the network does: IPs by value (any IPv6 spelling), names case-insensitively. */
+export function addressKey(address: string): string {
+  const family = isIP(address);
+  return family ? `ip:${ipToBigInt(address)}/${family}` : address.toLowerCase();
+}
+
+export function sameAddress(a: string, b: string): boolean {
+  return addressKey(a) === addressKey(b);
+}
+
+/** `host:port`, with an IPv6 address bracketed (`[fd00::1]:6443`) as in URLs and OpenSSH. */
 export function hostPort(host: string, port: number): string {
   return `${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
 }

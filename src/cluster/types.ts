@@ -1,20 +1,25 @@
 /**
  * The validated, defaulted and derived cluster: what every later stage (plan, render,
- * PKI, transports) reads. Produced only by `loadCluster` / `clusterFromFlags`.
+ * PKI, transports) reads. Produced only by `loadClusterFile` / `loadClusterFromFlags`.
+ * The file's enums and shapes come from the zod schema; the derived fields are spelt out.
  */
-export type OsId = 'centos7' | 'arch';
-export type Role = 'control-plane' | 'worker';
-export type ProxyMode = 'ipvs' | 'iptables' | 'nftables';
-export type Cni = 'calico' | 'flannel' | 'none';
-export type LoadBalancer = 'kube-vip' | 'keepalived-haproxy' | 'external';
-export type KeyAlgorithm = 'rsa-2048' | 'rsa-3072' | 'rsa-4096';
+import type { InputProblem } from '../errors.js';
+import type { FieldPath } from './locate.js';
+import type { CNIS, ClusterFile, KEY_ALGORITHMS, LOAD_BALANCERS, OS_IDS, PROXY_MODES, ROLES } from './schema.js';
+import type { FieldProblem } from './validate.js';
 
-export interface Bastion {
-  host: string;
-  user: string;
-  port: number;
-  identityFile?: string;
-}
+type Spec = ClusterFile['spec'];
+
+export type OsId = (typeof OS_IDS)[number];
+export type Role = (typeof ROLES)[number];
+export type ProxyMode = (typeof PROXY_MODES)[number];
+export type Cni = (typeof CNIS)[number];
+export type LoadBalancer = (typeof LOAD_BALANCERS)[number];
+export type KeyAlgorithm = (typeof KEY_ALGORITHMS)[number];
+export type CniManifest = NonNullable<Spec['kubernetes']['cniManifest']>;
+
+/** Identity files are absolute here (`~` expanded). */
+export type Bastion = NonNullable<Spec['ssh']['bastion']>;
 
 export interface SshSettings {
   user: string;
@@ -26,14 +31,22 @@ export interface SshSettings {
   bastion?: Bastion;
 }
 
+/** Where a host's effective identity files are written in the cluster file (a host inherits spec.ssh's). */
+export interface SshOrigins {
+  identityFile?: FieldPath;
+  bastionIdentityFile?: FieldPath;
+}
+
 export interface Host {
   name: string;
-  /** IPv4/IPv6 address, DNS name, or `local` for the local transport. */
+  /** IPv4 address, DNS name, or `local` for the local transport. */
   address: string;
   roles: Role[];
   /** Declared OS; absent means "detect over SSH". */
   os?: OsId;
   ssh: SshSettings;
+  /** Absent only for hosts made outside the loader (tests). */
+  sshOrigins?: SshOrigins;
   isControlPlane: boolean;
   isWorker: boolean;
   /** Position in the cluster file's host list. */
@@ -50,10 +63,25 @@ export interface KubernetesVersion {
   minorString: string;
 }
 
+/** The file's endpoint with its defaults; the VRRP router id only where there is VRRP. */
+export type ControlPlaneEndpoint =
+  | { loadBalancer: 'kube-vip' | 'external'; host: string; port: number }
+  | { loadBalancer: 'keepalived-haproxy'; host: string; port: number; virtualRouterId: number };
+
+/** Turns field problems into located InputProblems (`<file>:<line>:<col>: <path>: <reason>`). */
+export type ProblemLocator = (problems: FieldProblem[]) => InputProblem[];
+
+export interface ClusterSource {
+  /** Absolute path of the cluster file; absent for `--host` runs. */
+  file?: string;
+  /** Locates problems found after loading (e.g. a missing identity file) where they are written. */
+  locate: ProblemLocator;
+}
+
 export interface Cluster {
   name: string;
-  /** Absolute path of the cluster file, or undefined for `--host` runs. */
-  sourceFile?: string;
+  /** A field, not a side table: a copy (`{...cluster}`) still locates its problems. */
+  source: ClusterSource;
   /** `.k8sprep/<name>` beside the cluster file (or in the working directory). */
   stateDir: string;
   kubernetes: {
@@ -64,25 +92,27 @@ export interface Cluster {
     dnsDomain: string;
     proxyMode: ProxyMode;
     cni: Cni;
-    /** Pins the CNI manifest's URL and sha256 (air-gapped sites, tests). */
-    cniManifest?: { url: string; sha256: string };
+    /** Pins the CNI manifest (url, lowercase sha256) instead of the release table's. */
+    cniManifest?: CniManifest;
   };
-  /** As written in the file; absent for single-control-plane clusters without one. */
-  controlPlaneEndpoint?: { host: string; port: number; loadBalancer: LoadBalancer; virtualRouterId?: number };
+  /** As written in the file, defaults applied; absent for single-control-plane clusters without one. */
+  controlPlaneEndpoint?: ControlPlaneEndpoint;
   /** Where kubeconfigs and joins point: the configured endpoint, else the first control plane:6443. */
   apiEndpoint: { host: string; port: number };
-  /** The virtual IP kube-vip or keepalived holds; absent with an external load balancer or no endpoint. */
+  /** The virtual IP kube-vip or keepalived announces (`host`, or `address` when host is a name). */
   vip?: string;
+  /** The endpoint's DNS name, when `host` is one: a certificate SAN, and mapped to the VIP in /etc/hosts. */
+  endpointName?: string;
   mirrors: {
-    packages: 'aliyun' | 'upstream';
+    packages: Spec['mirrors']['packages'];
     /** upstream registry -> mirror URLs, for containerd hosts.toml */
     registries: Record<string, string[]>;
     /** Base URL laid out like https://dl.k8s.io (no trailing slash), for the release binaries. */
     binaries: string;
-    /** Prefix for manifest downloads: `<prefix>/<upstream host>/<path>`. */
+    /** Prefix (no trailing slash) for CNI manifest downloads: `<prefix>/<upstream host>/<path>`. */
     manifests?: string;
   };
-  firewall: 'open-ports' | 'disable';
+  firewall: Spec['firewall'];
   /** The cluster file's overrides; null removes a built-in key. */
   sysctl: Record<string, string | number | null>;
   certificates: {

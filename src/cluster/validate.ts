@@ -1,10 +1,11 @@
 /** Cross-field rules the schema cannot express (DESIGN §2). Pure: returns every problem. */
 import { isIP } from 'node:net';
+import { type EndpointInput, endpointProblems } from './endpoint.js';
 import type { FieldPath } from './locate.js';
-import { type Cidr, cidrContains, cidrsOverlap, ipToBigInt, parseCidr } from './net.js';
-import { fieldSchemas } from './schema.js';
+import { addressKey, type Cidr, cidrContains, cidrsOverlap, parseCidr } from './net.js';
+import { ipv6NotSupported } from './shapes.js';
 import type { OsId } from './types.js';
-import { parseVersion, versionProblem } from './versions.js';
+import { nftablesKernelProblem, nftablesVersionProblem, parseVersion, versionProblem } from './versions.js';
 
 export interface FieldProblem {
   path: FieldPath;
@@ -23,31 +24,24 @@ export interface FieldProblem {
  */
 export interface CrossFieldInput {
   spec: {
-    kubernetes?: { version?: string; podSubnet?: string; serviceSubnet?: string };
+    kubernetes?: { version?: string; podSubnet?: string; serviceSubnet?: string; proxyMode?: string; cni?: string; cniManifest?: unknown };
     /** Present (possibly with unknown fields) when the file has one. */
-    controlPlaneEndpoint?: { host?: string; loadBalancer?: string };
+    controlPlaneEndpoint?: EndpointInput;
     hosts?: readonly { name?: string; address?: string; roles?: readonly string[]; os?: OsId }[];
   };
 }
 
-function addressKey(address: string): string {
-  return isIP(address) ? `ip:${ipToBigInt(address)}/${isIP(address)}` : address.toLowerCase();
-}
+const K8S: FieldPath = ['spec', 'kubernetes'];
 
-export function crossFieldProblems(file: CrossFieldInput): FieldProblem[] {
-  const problems: FieldProblem[] = [];
-  const spec = file.spec;
-  const k8s = spec.kubernetes ?? {};
-  const version = k8s.version === undefined ? undefined : parseVersion(k8s.version);
-  const hosts = spec.hosts ?? [];
-
+function subnetsOf(k8s: NonNullable<CrossFieldInput['spec']['kubernetes']>, problems: FieldProblem[]): { name: string; cidr: Cidr; path: FieldPath }[] {
   const subnets: { name: string; cidr: Cidr; path: FieldPath }[] = [];
   for (const key of ['podSubnet', 'serviceSubnet'] as const) {
-    const path = ['spec', 'kubernetes', key];
+    const path = [...K8S, key];
     const text = k8s[key];
     if (text === undefined) continue;
     const parsed = parseCidr(text);
     if (typeof parsed === 'string') problems.push({ path, reason: parsed });
+    else if (parsed.family === 6) problems.push({ path, reason: ipv6NotSupported(text, 'an IPv4 CIDR') });
     else subnets.push({ name: key, cidr: parsed, path });
   }
   const pod = subnets.find((s) => s.name === 'podSubnet');
@@ -58,10 +52,26 @@ export function crossFieldProblems(file: CrossFieldInput): FieldProblem[] {
   if (svc && svc.cidr.bits - svc.cidr.prefix < 2) {
     problems.push({ path: svc.path, reason: `${svc.cidr.text} is too small for services` });
   }
+  return subnets;
+}
+
+export function crossFieldProblems(file: CrossFieldInput): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  const spec = file.spec;
+  const k8s = spec.kubernetes ?? {};
+  const version = k8s.version === undefined ? undefined : parseVersion(k8s.version);
+  const hosts = spec.hosts ?? [];
+  const subnets = subnetsOf(k8s, problems);
 
   // Reported once, at the version; a host's `os` only for what is specific to that OS.
   const generic = version ? versionProblem(version, undefined) : undefined;
-  if (generic) problems.push({ path: ['spec', 'kubernetes', 'version'], reason: generic });
+  if (generic) problems.push({ path: [...K8S, 'version'], reason: generic });
+  const nftables = k8s.proxyMode === 'nftables';
+  const nftablesTooOld = nftables && version && !generic ? nftablesVersionProblem(version) : undefined;
+  if (nftablesTooOld) problems.push({ path: [...K8S, 'proxyMode'], reason: nftablesTooOld });
+  if (k8s.cniManifest !== undefined && k8s.cni === 'none') {
+    problems.push({ path: [...K8S, 'cniManifest'], reason: 'is only for cni calico or flannel; cni is none (k8sprep applies no CNI)' });
+  }
 
   const seenNames = new Map<string, number>();
   const seenAddresses = new Map<string, number>();
@@ -89,10 +99,11 @@ export function crossFieldProblems(file: CrossFieldInput): FieldProblem[] {
     if (host.roles && new Set(host.roles).size !== host.roles.length) {
       problems.push({ path: [...base, 'roles'], reason: 'lists a role twice' });
     }
-    if (version && host.os && !generic) {
-      const why = versionProblem(version, host.os);
-      if (why) problems.push({ path: [...base, 'os'], reason: why });
-    }
+    const osProblems = [
+      version && host.os && !generic ? versionProblem(version, host.os) : undefined,
+      nftables && host.os ? nftablesKernelProblem(host.os) : undefined,
+    ];
+    for (const reason of osProblems) if (reason) problems.push({ path: [...base, 'os'], reason });
   });
 
   const rolesKnown = spec.hosts !== undefined && hosts.every((h) => h.roles !== undefined);
@@ -110,75 +121,11 @@ export function crossFieldProblems(file: CrossFieldInput): FieldProblem[] {
       reason: `is required with ${controlPlanes.length} control planes (${controlPlanes.map((h) => h.name ?? '?').join(', ')}): a virtual IP or load-balanced name for the API server`,
     });
   }
-  if (endpoint?.host !== undefined) {
-    const endpointHost = endpoint.host;
-    const path = ['spec', 'controlPlaneEndpoint', 'host'];
-    if (endpoint.loadBalancer === 'kube-vip' && isIP(endpointHost) === 0) {
-      problems.push({ path, reason: `kube-vip needs a virtual IP address, not ${JSON.stringify(endpointHost)}` });
-    }
-    for (const s of subnets) {
-      if (cidrContains(s.cidr, endpointHost)) problems.push({ path, reason: `${endpointHost} lies inside ${s.name} ${s.cidr.text}` });
-    }
-    const owner = hosts.findIndex((h) => h.address !== undefined && addressKey(h.address) === addressKey(endpointHost));
-    if (owner >= 0 && endpoint.loadBalancer !== undefined && endpoint.loadBalancer !== 'external' && controlPlanes.length > 1) {
-      problems.push({ path, reason: `is spec.hosts[${owner}]'s own address; a ${endpoint.loadBalancer} endpoint needs a free virtual IP` });
-    }
-  }
+  if (endpoint) problems.push(...endpointProblems(endpoint, { subnets, hosts, controlPlaneCount: controlPlanes.length }));
 
   const locals = hosts.map((h, i) => (h.address === 'local' ? i : -1)).filter((i) => i >= 0);
   for (const i of locals.slice(1)) {
     problems.push({ path: ['spec', 'hosts', i, 'address'], reason: 'only one host can be `local`' });
   }
   return problems;
-}
-
-function field<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } }, value: unknown): T | undefined {
-  if (value === undefined) return undefined;
-  const r = schema.safeParse(value);
-  return r.success ? r.data : undefined;
-}
-
-function record(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-}
-
-/** The cross-field rules' input from a file that failed the schema: only values that pass their own schema. */
-export function salvageCrossFieldInput(raw: unknown): CrossFieldInput {
-  const spec = record(record(raw)?.spec);
-  if (!spec) return { spec: {} };
-  const out: CrossFieldInput['spec'] = {};
-  const k8s = record(spec.kubernetes);
-  if (k8s) {
-    out.kubernetes = {};
-    const version = field(fieldSchemas.version, k8s.version);
-    if (version !== undefined) out.kubernetes.version = version;
-    const pod = field(fieldSchemas.podSubnet, k8s.podSubnet);
-    if (pod !== undefined) out.kubernetes.podSubnet = pod;
-    const svc = field(fieldSchemas.serviceSubnet, k8s.serviceSubnet);
-    if (svc !== undefined) out.kubernetes.serviceSubnet = svc;
-  }
-  if (spec.controlPlaneEndpoint !== undefined) {
-    const ep = record(spec.controlPlaneEndpoint) ?? {};
-    out.controlPlaneEndpoint = {};
-    const host = field(fieldSchemas.endpointHost, ep.host);
-    if (host !== undefined) out.controlPlaneEndpoint.host = host;
-    const lb = field(fieldSchemas.loadBalancer, ep.loadBalancer);
-    if (lb !== undefined) out.controlPlaneEndpoint.loadBalancer = lb;
-  }
-  if (Array.isArray(spec.hosts)) {
-    out.hosts = spec.hosts.map((item: unknown) => {
-      const h = record(item) ?? {};
-      const host: NonNullable<CrossFieldInput['spec']['hosts']>[number] = {};
-      const name = field(fieldSchemas.hostName, h.name);
-      if (name !== undefined) host.name = name;
-      const address = field(fieldSchemas.hostAddress, h.address);
-      if (address !== undefined) host.address = address;
-      const roles = field(fieldSchemas.roles, h.roles);
-      if (roles !== undefined) host.roles = roles;
-      const os = field(fieldSchemas.os, h.os);
-      if (os !== undefined) host.os = os;
-      return host;
-    });
-  }
-  return { spec: out };
 }

@@ -12,7 +12,7 @@ export const arch: OsFamily = {
   packagesInstalled: (names) => `pacman -Q ${shqAll(names)} >/dev/null 2>&1`,
   // Uses the sync database as it is: refreshing it alone (-Sy) would be a partial upgrade,
   // which Arch does not support; the operator keeps the system current (pacman -Syu).
-  installPackages: (names, extraArgs = []) => `pacman -S --needed --noconfirm ${shqAll([...extraArgs, ...names])}`,
+  installPackages: (names, extraArgs = []) => ['pacman -S --needed --noconfirm', ...extraArgs, shqAll(names)].join(' '),
   packages: {
     chrony: ['chrony'],
     ipvsTools: ['ipset', 'ipvsadm', 'conntrack-tools'],

@@ -38,7 +38,7 @@ function rpmInstalled(names: readonly string[]): string {
 
 /** yum skips unknown names and still exits 0 unless told otherwise. */
 function yumInstall(names: readonly string[], extraArgs: readonly string[] = []): string {
-  return `yum install -y -q --setopt=skip_missing_names_on_install=False ${shqAll([...extraArgs, ...names])}`;
+  return ['yum install -y -q --setopt=skip_missing_names_on_install=False', ...extraArgs, shqAll(names)].join(' ');
 }
 
 export const centos7: OsFamily = {

@@ -30,7 +30,7 @@ export interface OsFamily {
   needsVaultRepos: boolean;
   /** Condition fragment: every named package is installed (names may carry `-<version>` on rpm). */
   packagesInstalled(names: readonly string[]): string;
-  /** Command fragment: installs the packages, failing when any of them cannot be installed. */
+  /** Command fragment: installs the packages, failing when any of them cannot be installed; `extraArgs` are options, spliced as literal text. */
   installPackages(names: readonly string[], extraArgs?: readonly string[]): string;
   packages: {
     chrony: string[];

@@ -5,6 +5,8 @@
  * renewal all compare against these specs, so there is one table to keep right.
  */
 import { isIP } from 'node:net';
+import { APISERVER_PORT } from '../cluster/endpoint.js';
+import { hostPort } from '../cluster/net.js';
 import type { Cluster, Host } from '../cluster/types.js';
 import { normalizeIp } from './names.js';
 
@@ -77,8 +79,7 @@ export interface KubeconfigSpec {
 
 /** kubeadm's cluster name inside every kubeconfig. */
 export const KUBECONFIG_CLUSTER = 'kubernetes';
-/** kubeadm's bind port for each control plane's own apiserver. */
-export const APISERVER_PORT = 6443;
+export { APISERVER_PORT };
 
 /** 1.29 moved admin.conf (and apiserver-kubelet-client) from system:masters to kubeadm:cluster-admins. */
 export function clusterAdminsGroup(cluster: Cluster): string {
@@ -106,7 +107,7 @@ export function nodeApiHost(host: Host): string {
 }
 
 export function httpsUrl(host: string, port: number): string {
-  return `https://${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
+  return `https://${hostPort(host, port)}`;
 }
 
 function uniqueSans(dns: string[], ips: string[]): Sans {

@@ -6,7 +6,8 @@
  * problems throw InputError (2).
  */
 import type { Cluster, Host } from '../cluster/types.js';
-import { loadClusterFromFlags, requireIdentityFiles, type ClusterSourceFlags } from '../cli/cluster-source.js';
+import { type ClusterSourceFlags, loadClusterFromFlags } from '../cluster/from-flags.js';
+import { requireIdentityFiles } from '../cluster/identity-files.js';
 import { InputError } from '../errors.js';
 import type { BootstrapInputs } from '../steps/types.js';
 import type { Transport } from '../transport/types.js';

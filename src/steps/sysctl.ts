@@ -49,14 +49,14 @@ export const sysctlStep: Step = {
   appliesTo: () => true,
   helpers: () =>
     [
-      '# The kernel prints multi-value settings tab-separated.',
-      "k8sprep_sysctl_is() { [ \"$(sysctl -n \"$1\" 2>/dev/null | tr -s '[:space:]' ' ' | sed 's/ $//')\" = \"$2\" ]; }",
+      '# $1 is key=value (one word: a value may start with "-"); the kernel prints multi-value settings tab-separated.',
+      "k8sprep_sysctl_is() { [ \"$(sysctl -n \"${1%%=*}\" 2>/dev/null | tr -s '[:space:]' ' ' | sed 's/ $//')\" = \"${1#*=}\" ]; }",
     ].join('\n'),
   check: (ctx) =>
     [
       fileMatches(conf(ctx.cluster), '|| return 1'),
       sysctlSettings(ctx.cluster)
-        .map(([k, v]) => `k8sprep_sysctl_is ${shq(k)} ${shq(v)}`)
+        .map(([k, v]) => `k8sprep_sysctl_is ${shq(`${k}=${v}`)}`)
         .join(' &&\n'),
     ].join('\n'),
   apply: (ctx) => [writeFile(conf(ctx.cluster)), 'sysctl --system >/dev/null'].join('\n'),

@@ -44,7 +44,8 @@ export function stopSessionGroup(client: Client, pgid: number, opts: { root: boo
         channel.on('close', done);
         channel.resume();
         channel.stderr.resume();
-        channel.end(`${stdinPrefix}kill -TERM -- ${shq(`-${pgid}`)} 2>/dev/null || true\n`);
+        // The leading `-` (a process group, not a PID) is script text: shq refuses option-like values.
+        channel.end(`${stdinPrefix}kill -TERM -- -${shq(pgid)} 2>/dev/null || true\n`);
       });
     } catch {
       // The connection is already gone, and with it the session's output: nothing to stop.

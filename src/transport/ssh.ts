@@ -6,6 +6,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { Client, ClientChannel } from 'ssh2';
+import { hostPort } from '../cluster/net.js';
 import type { Host } from '../cluster/types.js';
 import { TransportError } from '../errors.js';
 import { passwordSource, sudoPassword } from './auth.js';
@@ -72,7 +73,7 @@ export class SshTransport implements Transport {
     const ssh = host.ssh;
     this.endpoint = {
       hostName: host.name,
-      label: `${host.name} (${host.address}:${ssh.port})`,
+      label: `${host.name} (${hostPort(host.address, ssh.port)})`,
       address: host.address,
       port: ssh.port,
       user: ssh.user,
@@ -123,13 +124,13 @@ export class SshTransport implements Transport {
   private async throughBastion(): Promise<Duplex> {
     const b = this.host.ssh.bastion;
     if (!b) throw new Error('no bastion');
-    const label = `bastion ${b.host}:${b.port}`;
+    const label = `bastion ${hostPort(b.host, b.port)}`;
     const endpoint: Endpoint = { hostName: this.hostName, label, address: b.host, port: b.port, user: b.user, identityFile: b.identityFile, passwordEnv: this.host.ssh.passwordEnv };
     // Hosts share a bastion login only when every input of that login is the same.
     const key = JSON.stringify([b.host, b.port, b.user, b.identityFile ?? '', this.host.ssh.passwordEnv ?? '', this.settings.knownHostsPath, this.settings.home]);
     this.bastion = await acquireBastion(key, this.hostName, () => openClient(endpoint, this.settings));
     const client = this.bastion.client;
-    const target = `${this.endpoint.address}:${this.endpoint.port}`;
+    const target = hostPort(this.endpoint.address, this.endpoint.port);
     const timeoutMs = this.settings.connectTimeoutMs;
     try {
       return await new Promise<Duplex>((resolve, reject) => {

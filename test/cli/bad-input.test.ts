@@ -33,13 +33,14 @@ const HEAD = ['apiVersion: k8sprep.io/v1alpha1', 'kind: Cluster', 'metadata:', '
 const CP1 = '    - {name: cp1, address: 127.0.0.97, roles: [control-plane], os: arch}';
 const W1 = '    - {name: w1, address: 127.0.0.98, roles: [worker], os: centos7}';
 
-/** Lines 1-5 HEAD, 6 kubernetes, 7 version, then `k8s` extra lines, ssh + port, hosts. */
-function cluster(opts: { version?: string; k8s?: string[]; ssh?: string[]; hosts?: string[] } = {}): string {
+/** Lines 1-5 HEAD, 6 kubernetes, 7 version, then `k8s` extra lines, `spec` extra lines, ssh + port, hosts. */
+function cluster(opts: { version?: string; k8s?: string[]; spec?: string[]; ssh?: string[]; hosts?: string[] } = {}): string {
   return [
     ...HEAD,
     '  kubernetes:',
     `    version: "${opts.version ?? '1.30.6'}"`,
     ...(opts.k8s ?? []),
+    ...(opts.spec ?? []),
     '  ssh:',
     ...(opts.ssh ?? [`    port: ${listener.port}`]),
     '  hosts:',
@@ -56,8 +57,8 @@ const STEP_IDS = allSteps(nodeInitPhases({ prepOnly: true }))
 const NAME_RULE = "(lowercase letters, digits and '-', at most 63, starting and ending with a letter or digit)";
 
 /** Writes `text` as cluster.yaml in the temp dir and runs `args` (with `-c cluster.yaml`). */
-async function run(args: string[], text?: string) {
-  if (text !== undefined) writeFileSync(join(work.path, F), text);
+async function run(args: string[], text?: string, encoding: BufferEncoding = 'utf8') {
+  if (text !== undefined) writeFileSync(join(work.path, F), text, encoding);
   const before = listTree(work.path);
   const result = await runCli(args, { cwd: work.path, home });
   await settle();
@@ -65,9 +66,9 @@ async function run(args: string[], text?: string) {
 }
 
 /** The contract for every bad input: exactly `expected` on stderr, exit 2, nothing contacted or written. */
-async function expectRefused(args: string[], expected: string[], text?: string): Promise<void> {
+async function expectRefused(args: string[], expected: string[], text?: string, encoding?: BufferEncoding): Promise<void> {
   const seen = listener.connections();
-  const r = await run(args, text);
+  const r = await run(args, text, encoding);
   expect(r.stderr.split('\n').filter((l) => l !== '')).toEqual(expected);
   expect(r.code).toBe(2);
   expect(r.stdout).toBe('');
@@ -89,6 +90,8 @@ interface Case {
   name: string;
   text: () => string;
   expected: () => string[];
+  /** How the text is written to the file (default utf8). */
+  encoding?: BufferEncoding;
 }
 
 const CASES: Case[] = [
@@ -190,6 +193,82 @@ const CASES: Case[] = [
     ],
   },
   {
+    name: 'an IPv6 host address',
+    text: () => cluster({ hosts: [CP1, '    - {name: w1, address: "fd00::2", roles: [worker], os: centos7}'] }),
+    expected: () => [`${F}:12:27: spec.hosts[1].address: "fd00::2": IPv6 is not supported yet (use an IPv4 address or a host name)`],
+  },
+  {
+    name: 'an IPv6 endpoint',
+    text: () => cluster({ spec: ['  controlPlaneEndpoint: {host: "::1"}'] }),
+    expected: () => [`${F}:8:32: spec.controlPlaneEndpoint.host: "::1": IPv6 is not supported yet (use an IPv4 address or a host name)`],
+  },
+  {
+    name: 'an IPv6 pod subnet with an IPv4 service subnet',
+    text: () => cluster({ k8s: ['    podSubnet: "fd00:10:244::/56"', '    serviceSubnet: 10.96.0.0/12'] }),
+    expected: () => [`${F}:8:16: spec.kubernetes.podSubnet: "fd00:10:244::/56": IPv6 is not supported yet (use an IPv4 CIDR)`],
+  },
+  {
+    name: 'proxyMode nftables before Kubernetes 1.31',
+    text: () => cluster({ k8s: ['    proxyMode: nftables'], hosts: [CP1] }),
+    expected: () => [
+      `${F}:8:16: spec.kubernetes.proxyMode: nftables needs Kubernetes 1.31 or newer (where kube-proxy's nftables mode is beta); kubernetes.version is 1.30.6 (use ipvs or iptables)`,
+    ],
+  },
+  {
+    name: 'proxyMode nftables on CentOS 7 (kernel 3.10)',
+    text: () => cluster({ version: '1.31.2', k8s: ['    proxyMode: nftables'] }),
+    expected: () => [
+      `${F}:13:60: spec.hosts[1].os: proxyMode nftables cannot run on CentOS 7: kube-proxy's nftables mode needs kernel 5.13 or newer, and CentOS 7 has 3.10 (use ipvs or iptables, or another OS)`,
+    ],
+  },
+  {
+    name: 'kube-vip on a port other than 6443',
+    text: () => cluster({ spec: ['  controlPlaneEndpoint: {host: 127.0.0.200, port: 8443}'] }),
+    expected: () => [
+      `${F}:8:51: spec.controlPlaneEndpoint.port: must be 6443 with kube-vip: the virtual IP leads straight to each control plane's own apiserver, which listens on 6443 (keepalived-haproxy can use another port)`,
+    ],
+  },
+  {
+    name: 'keepalived-haproxy on 6443',
+    text: () => cluster({ spec: ['  controlPlaneEndpoint: {host: 127.0.0.200, port: 6443, loadBalancer: keepalived-haproxy}'] }),
+    expected: () => [
+      `${F}:8:51: spec.controlPlaneEndpoint.port: cannot be 6443 with keepalived-haproxy: haproxy runs on the control planes, where each apiserver listens on it (default 8443)`,
+    ],
+  },
+  {
+    name: 'an endpoint name without the VIP in address',
+    text: () => cluster({ spec: ['  controlPlaneEndpoint:', '    host: api.bad.example', '    loadBalancer: keepalived-haproxy'] }),
+    expected: () => [
+      `${F}:9:11: spec.controlPlaneEndpoint.host: "api.bad.example" is a name: keepalived-haproxy needs the virtual IP in spec.controlPlaneEndpoint.address (or an IP address as host)`,
+    ],
+  },
+  {
+    name: 'virtualRouterId with kube-vip',
+    text: () => cluster({ spec: ['  controlPlaneEndpoint: {host: 127.0.0.200, virtualRouterId: 7}'] }),
+    expected: () => [`${F}:8:62: spec.controlPlaneEndpoint.virtualRouterId: is only for keepalived-haproxy (VRRP); loadBalancer is kube-vip`],
+  },
+  {
+    name: 'a CNI manifest with cni: none',
+    text: () => cluster({ k8s: ['    cni: none', `    cniManifest: {url: "http://127.0.0.1:9/calico.yaml", sha256: ${'a'.repeat(64)}}`] }),
+    expected: () => [`${F}:9:18: spec.kubernetes.cniManifest: is only for cni calico or flannel; cni is none (k8sprep applies no CNI)`],
+  },
+  {
+    name: 'binary content (a NUL in an otherwise good file)',
+    text: () => cluster().replace('  hosts:', '  hosts:\u0000'),
+    expected: () => [`${F}:10:9: not a YAML text file (binary content at byte ${cluster().indexOf('  hosts:') + 9})`],
+  },
+  {
+    name: 'not UTF-8 (a Latin-1 comment)',
+    text: () => `# caf\u00e9\n${cluster()}`,
+    expected: () => [`${F}:1:6: not a YAML text file (binary content at byte 6)`],
+    encoding: 'latin1',
+  },
+  {
+    name: 'over 1 MiB',
+    text: () => `${cluster()}${'#'.repeat(1024 * 1024)}\n`,
+    expected: () => [`${F}: larger than 1 MiB, the limit for a cluster file; not read`],
+  },
+  {
     name: 'several problems in one file, schema and cross-field together, in file order',
     text: () =>
       [
@@ -231,7 +310,7 @@ const CASES: Case[] = [
 
 describe.each(COMMANDS)('%s refuses bad cluster files', (_label, args) => {
   test.each(CASES.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
-    await expectRefused(args, c.expected(), c.text());
+    await expectRefused(args, c.expected(), c.text(), c.encoding);
   });
 
   test('a missing file given to -c', async () => {
@@ -303,6 +382,13 @@ describe('conflicting flags (node init --prep-only)', () => {
 
   test('a flag that needs another (oclif dependsOn): one line naming both', async () => {
     await expectRefused(['certs', 'renew', '-c', F, '--show-secrets'], ['--show-secrets: needs --dry-run'], cluster());
+  });
+
+  test('an IPv6 --host is refused against the flag', async () => {
+    await expectRefused(
+      ['node', 'init', '--prep-only', '--host', 'fd00::1', '--os', 'arch', '--version', '1.30.6'],
+      ['--host: "fd00::1": IPv6 is not supported yet (use an IPv4 address or a host name)'],
+    );
   });
 
   test('a bad --host address is reported against the flag', async () => {

@@ -1,50 +1,34 @@
-/** `config schema` and `config validate` through the built CLI (issue 2 item 3, DESIGN §1). */
+/** `config schema` and `config validate` through the built CLI (issue 2 item 3, issue 10 item 5, DESIGN §1). */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import AjvModule from 'ajv';
 import { parse } from 'yaml';
-import { assertBuilt, EXAMPLES, runCli, tempDir } from '../helpers/cli.js';
+import { assertBuilt, EXAMPLES, REPO, runCli, tempDir } from '../helpers/cli.js';
+
+// ajv is CommonJS: its class is the module's default export.
+const Ajv = AjvModule.default;
 
 type Schema = Record<string, unknown>;
 
-/** Enough of JSON Schema 2020-12 for what zod emits here; returns the failing paths. */
-function validate(schema: Schema, value: unknown, path = '$'): string[] {
-  const errors: string[] = [];
-  const fail = (why: string) => errors.push(`${path}: ${why}`);
-  if (Array.isArray(schema.anyOf)) {
-    const ok = (schema.anyOf as Schema[]).some((s) => validate(s, value, path).length === 0);
-    if (!ok) fail('matches no anyOf branch');
-    return errors;
+/** A kept JSON Schema validator: ajv, whose default build is draft 7, the draft `config schema` declares. */
+function validator(schema: Schema): (value: unknown) => string[] {
+  const validate = new Ajv({ allErrors: true, strict: true }).compile(schema);
+  return (value) => (validate(value) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || '/'}: ${e.message ?? e.keyword}`).sort());
+}
+
+/** Every property schema (under `properties`) in the tree, with its path. */
+function properties(schema: unknown, path = '$', out: [string, Schema][] = []): [string, Schema][] {
+  if (typeof schema !== 'object' || schema === null) return out;
+  const s = schema as Schema;
+  for (const [name, prop] of Object.entries((s.properties ?? {}) as Record<string, Schema>)) out.push([`${path}.${name}`, prop]);
+  for (const [k, v] of Object.entries(s)) {
+    if (k === 'default' || k === 'const' || k === 'enum') continue;
+    const at = k === 'properties' ? path : `${path}/${k}`;
+    if (Array.isArray(v)) v.forEach((item, i) => properties(item, `${at}[${i}]`, out));
+    else if (k === 'properties') for (const [name, prop] of Object.entries(v as Record<string, Schema>)) properties(prop, `${path}.${name}`, out);
+    else properties(v, at, out);
   }
-  if ('const' in schema && value !== schema.const) fail(`is not ${JSON.stringify(schema.const)}`);
-  if (Array.isArray(schema.enum) && !schema.enum.includes(value)) fail(`is not one of ${JSON.stringify(schema.enum)}`);
-  const type = schema.type as string | undefined;
-  if (type === 'object') {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) return [`${path}: is not an object`];
-    const obj = value as Record<string, unknown>;
-    const props = (schema.properties ?? {}) as Record<string, Schema>;
-    for (const key of (schema.required ?? []) as string[]) if (!(key in obj)) fail(`misses ${key}`);
-    for (const [key, v] of Object.entries(obj)) {
-      if (props[key]) errors.push(...validate(props[key], v, `${path}.${key}`));
-      else if (schema.additionalProperties === false) fail(`has unknown key ${key}`);
-      else if (typeof schema.additionalProperties === 'object') errors.push(...validate(schema.additionalProperties as Schema, v, `${path}.${key}`));
-      if (schema.propertyNames) errors.push(...validate(schema.propertyNames as Schema, key, `${path}[key ${key}]`));
-    }
-  } else if (type === 'array') {
-    if (!Array.isArray(value)) return [`${path}: is not an array`];
-    if (typeof schema.minItems === 'number' && value.length < schema.minItems) fail('has too few items');
-    value.forEach((v, i) => errors.push(...validate(schema.items as Schema, v, `${path}[${i}]`)));
-  } else if (type === 'string') {
-    if (typeof value !== 'string') return [`${path}: is not a string`];
-    if (typeof schema.pattern === 'string' && !new RegExp(schema.pattern, 'u').test(value)) fail(`does not match ${schema.pattern}`);
-    if (typeof schema.minLength === 'number' && value.length < schema.minLength) fail('is too short');
-  } else if (type === 'integer' || type === 'number') {
-    if (typeof value !== 'number' || (type === 'integer' && !Number.isInteger(value))) return [`${path}: is not an ${type}`];
-    if (typeof schema.minimum === 'number' && value < schema.minimum) fail('is too small');
-    if (typeof schema.maximum === 'number' && value > schema.maximum) fail('is too large');
-  } else if (type === 'null') {
-    if (value !== null) fail('is not null');
-  }
-  return errors;
+  return out;
 }
 
 /** Every object schema, with its JSON pointer-ish path. */
@@ -62,6 +46,7 @@ function objects(schema: unknown, path = '$', out: [string, Schema][] = []): [st
 
 const EXAMPLE_FILES = ['ha-centos7.yaml', 'mixed-bastion.yaml', 'single-arch.yaml'];
 let schema: Schema;
+let schemaText: string;
 const work = tempDir();
 
 beforeAll(async () => {
@@ -69,13 +54,15 @@ beforeAll(async () => {
   const r = await runCli(['config', 'schema'], { cwd: work.path });
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
+  schemaText = r.stdout;
   schema = JSON.parse(r.stdout) as Schema;
 });
 afterAll(() => work.remove());
 
 describe('config schema', () => {
   test('is a JSON Schema for the Cluster kind', () => {
-    expect(schema.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
+    // Draft 7: what yaml-language-server understands (README "Editor support").
+    expect(schema.$schema).toBe('http://json-schema.org/draft-07/schema#');
     expect(schema.type).toBe('object');
     expect(schema.required).toEqual(['apiVersion', 'kind', 'metadata', 'spec']);
     expect((schema.properties as Record<string, Schema>).apiVersion).toMatchObject({ const: 'k8sprep.io/v1alpha1' });
@@ -114,16 +101,40 @@ describe('config schema', () => {
     }
   });
 
-  test('the examples validate against it; a typo, a bad enum and a bad name do not', () => {
-    for (const f of EXAMPLE_FILES) expect([f, validate(schema, parse(readFileSync(join(EXAMPLES, f), 'utf8')))]).toEqual([f, []]);
-    const bad = parse(readFileSync(join(EXAMPLES, 'single-arch.yaml'), 'utf8')) as { spec: { kubernetes: Record<string, unknown>; hosts: Record<string, unknown>[] } };
+  test('every property has a description (hover help in editors)', () => {
+    const all = properties(schema);
+    expect(all.length).toBeGreaterThan(40);
+    const undescribed = all.filter(([, p]) => typeof p.description !== 'string' || p.description.length < 10).map(([path]) => path);
+    expect(undescribed).toEqual([]);
+  });
+
+  test('the walk over properties does find an undescribed one', () => {
+    const found = properties({ type: 'object', properties: { a: { type: 'object', description: 'outer a', properties: { b: { type: 'string' } } } } });
+    expect(found.map(([path, p]) => [path, p.description])).toEqual([
+      ['$.a', 'outer a'],
+      ['$.a.b', undefined],
+    ]);
+  });
+
+  test('schema/cluster.schema.json, which the examples point editors at, is what `config schema` prints', () => {
+    expect(readFileSync(join(REPO, 'schema', 'cluster.schema.json'), 'utf8')).toBe(schemaText);
+  });
+
+  test('the examples validate against it; a typo, a bad enum, a bad name and a bad router id do not', () => {
+    const validate = validator(schema);
+    for (const f of EXAMPLE_FILES) expect([f, validate(parse(readFileSync(join(EXAMPLES, f), 'utf8')))]).toEqual([f, []]);
+    const bad = parse(readFileSync(join(EXAMPLES, 'mixed-bastion.yaml'), 'utf8')) as {
+      spec: { kubernetes: Record<string, unknown>; controlPlaneEndpoint: Record<string, unknown>; hosts: Record<string, unknown>[] };
+    };
     bad.spec.kubernetes.proxyMod = 'ipvs';
     bad.spec.hosts[0]!.os = 'ubuntu';
     bad.spec.hosts[0]!.name = 'lab1;rm -rf /';
-    expect(validate(schema, bad)).toEqual([
-      '$.spec.kubernetes: has unknown key proxyMod',
-      expect.stringMatching(/^\$\.spec\.hosts\[0\]\.name: does not match /),
-      '$.spec.hosts[0].os: is not one of ["centos7","arch"]',
+    bad.spec.controlPlaneEndpoint.virtualRouterId = 256;
+    expect(validate(bad)).toEqual([
+      '/spec/controlPlaneEndpoint/virtualRouterId: must be <= 255',
+      '/spec/hosts/0/name: must match pattern "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"',
+      '/spec/hosts/0/os: must be equal to one of the allowed values',
+      '/spec/kubernetes: must NOT have additional properties',
     ]);
   });
 });
@@ -132,11 +143,11 @@ describe('config validate', () => {
   test.each([
     [
       'ha-centos7.yaml',
-      'ok: cluster ha-centos7, Kubernetes 1.30.6, 5 host(s) (3 control plane, 2 worker; centos7), endpoint 192.168.56.100:6443, pods 10.244.0.0/16, services 10.96.0.0/12, ipvs, calico',
+      'ok: cluster ha-centos7, Kubernetes 1.30.6, 5 host(s) (3 control plane, 2 worker; centos7), endpoint 192.168.56.100:6443 (kube-vip), pods 10.244.0.0/16, services 10.96.0.0/12, ipvs, calico',
     ],
     [
       'mixed-bastion.yaml',
-      'ok: cluster mixed, Kubernetes 1.32.4, 5 host(s) (3 control plane, 2 worker; centos7+arch), endpoint k8s-api.internal.example:6443, pods 10.244.0.0/16, services 10.96.0.0/12, ipvs, calico',
+      'ok: cluster mixed, Kubernetes 1.32.4, 5 host(s) (3 control plane, 2 worker; centos7+arch), endpoint k8s-api.internal.example:8443 (keepalived-haproxy, VIP 172.20.0.100), pods 10.244.0.0/16, services 10.96.0.0/12, ipvs, calico',
     ],
     [
       'single-arch.yaml',

@@ -44,29 +44,69 @@ test('a minimal file gets every default', () => {
   expect(c.controlPlaneEndpoint).toBeUndefined();
   expect(c.apiEndpoint).toEqual({ host: '10.1.0.1', port: 6443 });
   expect(c.stateDir).toBe('/srv/clusters/.k8sprep/mini');
-  expect(c.sourceFile).toBe('/srv/clusters/mini.yaml');
+  expect(c.source.file).toBe('/srv/clusters/mini.yaml');
 });
 
 test('without a source file the state directory is in the working directory', () => {
   const c = parseClusterText(MINIMAL, 'mini.yaml');
   expect(c.stateDir).toBe(join(process.cwd(), '.k8sprep', 'mini'));
-  expect(c.sourceFile).toBeUndefined();
+  expect(c.source.file).toBeUndefined();
 });
 
-test('an endpoint port defaults to 6443 and the load balancer to kube-vip', () => {
-  const c = parseClusterText(MINIMAL.replace('  hosts:', '  controlPlaneEndpoint: {host: 10.1.0.100}\n  hosts:'), 'mini.yaml');
-  expect(c.controlPlaneEndpoint).toEqual({ host: '10.1.0.100', port: 6443, loadBalancer: 'kube-vip' });
-  expect(c.apiEndpoint).toEqual({ host: '10.1.0.100', port: 6443 });
+describe('the endpoint: defaults by load balancer and derived values', () => {
+  const withEndpoint = (endpoint: string) => parseClusterText(MINIMAL.replace('  hosts:', `  controlPlaneEndpoint: ${endpoint}\n  hosts:`), 'mini.yaml');
+
+  test('kube-vip by default, on 6443; an IP host is the VIP', () => {
+    const c = withEndpoint('{host: 10.1.0.100}');
+    expect(c.controlPlaneEndpoint).toEqual({ host: '10.1.0.100', port: 6443, loadBalancer: 'kube-vip' });
+    expect(c.apiEndpoint).toEqual({ host: '10.1.0.100', port: 6443 });
+    expect(c.vip).toBe('10.1.0.100');
+    expect(c.endpointName).toBeUndefined();
+  });
+
+  test('keepalived-haproxy: port 8443 and virtual router 51 by default; a name host with its VIP in address', () => {
+    const c = withEndpoint('{host: api.lab.example, address: 10.1.0.100, loadBalancer: keepalived-haproxy}');
+    expect(c.controlPlaneEndpoint).toEqual({ host: 'api.lab.example', port: 8443, loadBalancer: 'keepalived-haproxy', virtualRouterId: 51 });
+    expect(c.apiEndpoint).toEqual({ host: 'api.lab.example', port: 8443 });
+    expect(c.vip).toBe('10.1.0.100');
+    expect(c.endpointName).toBe('api.lab.example');
+    const own = withEndpoint('{host: 10.1.0.100, port: 9443, loadBalancer: keepalived-haproxy, virtualRouterId: 7}');
+    expect(own.controlPlaneEndpoint).toEqual({ host: '10.1.0.100', port: 9443, loadBalancer: 'keepalived-haproxy', virtualRouterId: 7 });
+  });
+
+  test('external: port 6443 by default, a name and no VIP', () => {
+    const c = withEndpoint('{host: api.lab.example, loadBalancer: external}');
+    expect(c.controlPlaneEndpoint).toEqual({ host: 'api.lab.example', port: 6443, loadBalancer: 'external' });
+    expect(c.vip).toBeUndefined();
+    expect(c.endpointName).toBe('api.lab.example');
+  });
+
+  test('no endpoint: the first control plane on 6443, no VIP, no name', () => {
+    const c = parseClusterText(MINIMAL, 'mini.yaml');
+    expect(c.apiEndpoint).toEqual({ host: '10.1.0.1', port: 6443 });
+    expect([c.controlPlaneEndpoint, c.vip, c.endpointName]).toEqual([undefined, undefined, undefined]);
+  });
 });
 
-test('first service IP follows the service subnet (IPv4 and IPv6)', () => {
-  const v4 = parseClusterText(MINIMAL.replace('{version: "1.31.1"}', '{version: "1.31.1", serviceSubnet: 10.100.0.0/16}'), 'm.yaml');
-  expect(v4.firstServiceIp).toBe('10.100.0.1');
-  const v6 = parseClusterText(
-    MINIMAL.replace('{version: "1.31.1"}', '{version: "1.31.1", podSubnet: "fd00:10:244::/56", serviceSubnet: "fd00:10:96::/112"}'),
-    'm.yaml',
+test('mirrors.manifests and kubernetes.cniManifest: optional, trailing slash dropped, checksum lowercased', () => {
+  const plain = parseClusterText(MINIMAL, 'mini.yaml');
+  expect(plain.mirrors.manifests).toBeUndefined();
+  expect(plain.kubernetes.cniManifest).toBeUndefined();
+  const sum = 'AB'.repeat(32);
+  const c = parseClusterText(
+    MINIMAL.replace('{version: "1.31.1"}', `{version: "1.31.1", cniManifest: {url: "http://127.0.0.1:8080/cni/calico.yaml", sha256: ${sum}}}`).replace(
+      '  hosts:',
+      '  mirrors: {manifests: https://files.m.daocloud.io/}\n  hosts:',
+    ),
+    'mini.yaml',
   );
-  expect(v6.firstServiceIp).toBe('fd00:10:96::1');
+  expect(c.mirrors.manifests).toBe('https://files.m.daocloud.io');
+  expect(c.kubernetes.cniManifest).toEqual({ url: 'http://127.0.0.1:8080/cni/calico.yaml', sha256: 'ab'.repeat(32) });
+});
+
+test('first service IP follows the service subnet', () => {
+  const c = parseClusterText(MINIMAL.replace('{version: "1.31.1"}', '{version: "1.31.1", serviceSubnet: 10.100.0.0/16}'), 'm.yaml');
+  expect(c.firstServiceIp).toBe('10.100.0.1');
 });
 
 describe('ssh settings: built-in defaults <- spec.ssh <- host.ssh', () => {

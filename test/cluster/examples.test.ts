@@ -1,12 +1,25 @@
 /** The three example cluster files load with the right defaults and derived values (DESIGN §2). */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { loadClusterFile } from '../../src/cluster/load.js';
 import type { Cluster } from '../../src/cluster/types.js';
 import { EXAMPLES } from '../helpers/cli.js';
 
 const load = (name: string): Promise<Cluster> => loadClusterFile(join(EXAMPLES, name));
 const names = (hosts: { name: string }[]) => hosts.map((h) => h.name);
+
+test('examples/ holds these three, each loads, and each names its JSON Schema for editors on its first line', async () => {
+  const files = readdirSync(EXAMPLES).sort();
+  expect(files).toEqual(['ha-centos7.yaml', 'mixed-bastion.yaml', 'single-arch.yaml']);
+  for (const f of files) {
+    await expect(load(f)).resolves.toMatchObject({ hosts: expect.any(Array) });
+    const first = readFileSync(join(EXAMPLES, f), 'utf8').split('\n')[0] ?? '';
+    const schema = /^# yaml-language-server: \$schema=(\S+)$/.exec(first)?.[1];
+    expect([f, schema]).toEqual([f, '../schema/cluster.schema.json']);
+    expect(existsSync(resolve(dirname(join(EXAMPLES, f)), schema!))).toBe(true);
+  }
+});
 
 describe('examples/ha-centos7.yaml', () => {
   let c: Cluster;
@@ -32,9 +45,11 @@ describe('examples/ha-centos7.yaml', () => {
     expect(c.hosts.map((h) => h.os)).toEqual(['centos7', 'centos7', 'centos7', 'centos7', 'centos7']);
   });
 
-  test('the endpoint, the first service IP and the version', () => {
+  test('the endpoint (an IP: the VIP itself), the first service IP and the version', () => {
     expect(c.controlPlaneEndpoint).toEqual({ host: '192.168.56.100', port: 6443, loadBalancer: 'kube-vip' });
     expect(c.apiEndpoint).toEqual({ host: '192.168.56.100', port: 6443 });
+    expect(c.vip).toBe('192.168.56.100');
+    expect(c.endpointName).toBeUndefined();
     expect(c.firstServiceIp).toBe('10.96.0.1');
     expect(c.kubernetes.version).toEqual({ full: '1.30.6', major: 1, minor: 30, patch: 6, minorString: '1.30' });
   });
@@ -48,14 +63,18 @@ describe('examples/ha-centos7.yaml', () => {
       proxyMode: 'ipvs',
       cni: 'calico',
     });
-    expect(c.mirrors).toEqual({ packages: 'aliyun', registries: {}, binaries: 'https://dl.k8s.io' });
+    expect(c.mirrors).toEqual({
+      packages: 'aliyun',
+      registries: { 'ghcr.io': ['https://ghcr.m.daocloud.io'], 'quay.io': ['https://quay.m.daocloud.io'], 'docker.io': ['https://docker.m.daocloud.io'] },
+      binaries: 'https://dl.k8s.io',
+    });
     expect(c.firewall).toBe('open-ports');
     expect(c.sysctl).toEqual({});
     expect(c.certificates).toEqual({ keyAlgorithm: 'rsa-2048', keyBits: 2048, caValidityHours: 87600, certValidityHours: 8760 });
   });
 
   test('state directory beside the file; ~ expanded in the identity file', () => {
-    expect(c.sourceFile).toBe(join(EXAMPLES, 'ha-centos7.yaml'));
+    expect(c.source.file).toBe(join(EXAMPLES, 'ha-centos7.yaml'));
     expect(c.stateDir).toBe(join(EXAMPLES, '.k8sprep', 'ha-centos7'));
     for (const h of c.hosts) expect(h.ssh).toEqual({ user: 'root', port: 22, identityFile: join(homedir(), '.ssh/id_ed25519') });
   });
@@ -67,7 +86,7 @@ describe('examples/mixed-bastion.yaml', () => {
     c = await load('mixed-bastion.yaml');
   });
 
-  test('OS per host, a DNS endpoint, the control planes', () => {
+  test("OS per host, a DNS endpoint for a keepalived VIP on haproxy's port, the control planes", () => {
     expect(c.hosts.map((h) => [h.name, h.address, h.os])).toEqual([
       ['m1', '172.20.0.11', 'centos7'],
       ['m2', '172.20.0.12', 'centos7'],
@@ -78,8 +97,10 @@ describe('examples/mixed-bastion.yaml', () => {
     expect(names(c.controlPlanes)).toEqual(['m1', 'm2', 'm3']);
     expect(names(c.workers)).toEqual(['n1', 'n2']);
     expect(c.firstControlPlane.name).toBe('m1');
-    expect(c.apiEndpoint).toEqual({ host: 'k8s-api.internal.example', port: 6443 });
-    expect(c.controlPlaneEndpoint?.loadBalancer).toBe('keepalived-haproxy');
+    expect(c.apiEndpoint).toEqual({ host: 'k8s-api.internal.example', port: 8443 });
+    expect(c.controlPlaneEndpoint).toEqual({ host: 'k8s-api.internal.example', port: 8443, loadBalancer: 'keepalived-haproxy', virtualRouterId: 51 });
+    expect(c.vip).toBe('172.20.0.100');
+    expect(c.endpointName).toBe('k8s-api.internal.example');
     expect(c.kubernetes.version.minorString).toBe('1.32');
     expect(c.firstServiceIp).toBe('10.96.0.1');
   });
@@ -112,6 +133,7 @@ describe('examples/single-arch.yaml', () => {
     expect(c.hosts[0]?.os).toBe('arch');
     expect(c.controlPlaneEndpoint).toBeUndefined();
     expect(c.apiEndpoint).toEqual({ host: '10.0.0.5', port: 6443 });
+    expect([c.vip, c.endpointName]).toEqual([undefined, undefined]);
     expect(c.firstServiceIp).toBe('10.96.0.1');
   });
 

@@ -1,5 +1,5 @@
-/** CIDR arithmetic (src/cluster/net.ts): parse, host bits, overlaps, contains, first address. */
-import { bigIntToIp, type Cidr, cidrContains, cidrsOverlap, firstAddress, ipToBigInt, parseCidr } from '../../src/cluster/net.js';
+/** Address and CIDR arithmetic (src/cluster/net.ts): parse, host bits, overlaps, contains, first address, comparing, printing with a port. */
+import { bigIntToIp, type Cidr, cidrContains, cidrsOverlap, firstAddress, hostPort, ipToBigInt, parseCidr, sameAddress } from '../../src/cluster/net.js';
 
 function cidr(text: string): Cidr {
   const c = parseCidr(text);
@@ -87,5 +87,22 @@ describe('addresses', () => {
     expect(ipToBigInt('::ffff:10.0.0.1')).toBe((0xffffn << 32n) | 0x0a000001n);
     expect(ipToBigInt('fe80::1%eth0')).toBe((0xfe80n << 112n) | 1n);
     expect(bigIntToIp(ipToBigInt('10.96.0.1'), 4)).toBe('10.96.0.1');
+  });
+});
+
+describe('addresses', () => {
+  test('compared as the network does: IPs by value in any spelling, names without case', () => {
+    expect(sameAddress('fd00::1', 'fd00:0:0::0:1')).toBe(true);
+    expect(sameAddress('10.0.0.1', '10.0.0.1')).toBe(true);
+    expect(sameAddress('Node1.Example.com', 'node1.example.COM')).toBe(true);
+    expect(sameAddress('10.0.0.1', '10.0.0.2')).toBe(false);
+    expect(sameAddress('::a00:1', '10.0.0.1')).toBe(false); // other family, same bits
+  });
+
+  test('host:port brackets IPv6 (as URLs and OpenSSH do), nothing else', () => {
+    expect(hostPort('fd00::1', 6443)).toBe('[fd00::1]:6443');
+    expect(hostPort('::1', 22)).toBe('[::1]:22');
+    expect(hostPort('10.0.0.1', 8443)).toBe('10.0.0.1:8443');
+    expect(hostPort('api.example.com', 443)).toBe('api.example.com:443');
   });
 });

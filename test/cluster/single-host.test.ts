@@ -1,5 +1,5 @@
-/** `--host ADDRESS --os ... --role ... --version ...`: a one-host cluster without a file (src/cli/cluster-source.ts). */
-import { type ClusterSourceFlags, loadClusterFromFlags } from '../../src/cli/cluster-source.js';
+/** `--host ADDRESS --os ... --role ... --version ...`: a one-host cluster without a file (src/cluster/from-flags.ts). */
+import { type ClusterSourceFlags, loadClusterFromFlags } from '../../src/cluster/from-flags.js';
 import { InputError } from '../../src/errors.js';
 
 async function problems(flags: ClusterSourceFlags): Promise<string[]> {
@@ -22,11 +22,10 @@ test('a single host: both roles by default, its own endpoint, state dir in the w
   expect(c.hosts[0]?.ssh).toEqual({ user: 'root', port: 22 });
 });
 
-test('node names from addresses: DNS names lowercased to their first label, IPv6 made a label', async () => {
+test('node names from addresses: DNS names lowercased to their first label; IPv6 is refused', async () => {
   const name = async (host: string) => (await loadClusterFromFlags({ host, os: 'arch', version: '1.30.6' })).hosts[0]?.name;
   expect(await name('Node1.Example.COM')).toBe('node1');
-  expect(await name('fd00::')).toBe('node-fd00');
-  expect(await name('::1')).toBe('node-1');
+  expect(await problems({ host: 'fd00::1', os: 'arch', version: '1.30.6' })).toEqual(['--host: "fd00::1": IPv6 is not supported yet (use an IPv4 address or a host name)']);
 });
 
 test('--role and --user', async () => {

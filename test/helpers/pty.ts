@@ -24,10 +24,17 @@ export function stripAnsi(text: string): string {
   return text.replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, '').replace(/\u001b\][^\u0007]*\u0007/g, '').replace(/\r/g, '');
 }
 
+/** A flag (`--only`, `-c`, `--out=DIR`) is script text, its value and every other word go through shq (which refuses option-like words). */
+function cliWord(arg: string): string {
+  const flag = /^(--?[A-Za-z][-A-Za-z]*)(=(.*))?$/s.exec(arg);
+  if (!flag) return shq(arg);
+  return flag[3] === undefined ? (flag[1] ?? '') : `${flag[1] ?? ''}=${shq(flag[3])}`;
+}
+
 export function startCliInPty(args: readonly string[], opts: CliOptions): PtyCli {
   if (spawnSync('script', ['--version']).error) throw new Error('the terminal tests need util-linux script(1): apt-get install bsdutils');
   // A 200x50 terminal: `script` copies the size of its own stdin, which is a pipe here.
-  const command = `stty cols 200 rows 50; exec ${[process.execPath, BIN, ...args].map(shq).join(' ')}`;
+  const command = `stty cols 200 rows 50; exec ${[shq(process.execPath), shq(BIN), ...args.map(cliWord)].join(' ')}`;
   const child = spawn('script', ['-qfec', command, '/dev/null'], {
     cwd: opts.cwd,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: opts.home ?? opts.cwd, TERM: 'xterm-256color', ...opts.env },

@@ -10,10 +10,21 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { loadClusterFile } from '../../src/cluster/load.js';
+import type { Cluster, Host } from '../../src/cluster/types.js';
 import { generatePki } from '../../src/pki/generate.js';
 import { EXAMPLES } from '../helpers/cli.js';
 import { testCluster, tempDir } from './fixture.js';
 import { certPublicKey, describeCert, keyPublicKey, modes, openssl, type OpensslCert, requireTool, run, verifyChain } from './tools.js';
+
+/**
+ * The cluster with other host addresses. The loader refuses IPv6 until dual-stack is
+ * supported; the PKI library already handles it, and this keeps it so.
+ */
+function withAddresses(cluster: Cluster, addresses: Record<string, string>): Cluster {
+  const hosts = cluster.hosts.map((h) => ({ ...h, address: addresses[h.name] ?? h.address }));
+  const same = (h: Host) => hosts[h.index]!;
+  return { ...cluster, hosts, controlPlanes: cluster.controlPlanes.map(same), workers: cluster.workers.map(same), firstControlPlane: same(cluster.firstControlPlane) };
+}
 
 const HOUR = 3_600_000;
 const SERVER_CLIENT = 'TLS Web Server Authentication, TLS Web Client Authentication';
@@ -264,18 +275,21 @@ describe('variants: 1.28, IPv6 node address, DNS endpoint, custom validity, RSA 
     dir = join(tmp.path, 'pki');
     work = join(tmp.path, 'work');
     mkdirSync(work, { recursive: true });
-    const cluster = testCluster({
-      version: '1.28.9',
-      endpoint: 'api.k8s.example.test',
-      port: 8443,
-      hosts: [
-        { name: 'solo', address: 'fd00::11' },
-        { name: 'w1', address: 'fd00::21', roles: ['worker'] },
-      ],
-      caValidity: '720h',
-      certValidity: '48h',
-      keyAlgorithm: 'rsa-3072',
-    });
+    const cluster = withAddresses(
+      testCluster({
+        version: '1.28.9',
+        endpoint: 'api.k8s.example.test',
+        port: 8443,
+        hosts: [
+          { name: 'solo', address: '10.0.0.11' },
+          { name: 'w1', address: '10.0.0.21', roles: ['worker'] },
+        ],
+        caValidity: '720h',
+        certValidity: '48h',
+        keyAlgorithm: 'rsa-3072',
+      }),
+      { solo: 'fd00::11', w1: 'fd00::21' },
+    );
     t0 = Date.now();
     await generatePki(cluster, dir);
     t1 = Date.now();

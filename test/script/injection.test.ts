@@ -33,7 +33,7 @@ describe.each(FIELDS.map((f) => [f.name, f] as const))('%s', (name, field) => {
     } catch (err) {
       if (!(err instanceof InputError)) throw err;
       // Refused, at this field (for a map key: at that key).
-      expect([name, err.problems.some((p) => namesField(field, p.path))]).toEqual([name, true]);
+      expect([name, err.problems.some((p) => namesField(field, p.path ?? ''))]).toEqual([name, true]);
       return;
     }
     // Accepted: only where the value never goes into a script, and newlines never.

@@ -1,6 +1,10 @@
 /** The one quoting function (src/script/quote.ts), checked against real bash. */
 import { existsSync } from 'node:fs';
+import { parseClusterText } from '../../src/cluster/load.js';
+import { OptionLikeValueError } from '../../src/errors.js';
+import { stepContext } from '../../src/run/plan.js';
 import { shq, shqAll } from '../../src/script/quote.js';
+import { sysctlSettings, sysctlStep } from '../../src/steps/sysctl.js';
 import { runBash, unquotedOccurrences } from '../helpers/bash.js';
 
 const NASTY = [
@@ -35,9 +39,9 @@ const NASTY = [
   'back\\slash\\',
   '!',
   '!!',
-  '-n',
-  '--',
   'a=b',
+  'a-',
+  'x --force',
   'üñî©ødé',
   "'; touch /tmp/k8sprep-pwned; '",
   '\'"\'"$(`x`)"\'',
@@ -58,9 +62,9 @@ test('nasty strings survive bash unchanged', () => {
   expect(existsSync('/tmp/k8sprep-pwned')).toBe(false);
 });
 
-test('every printable ASCII character, alone and inside a word', () => {
-  const chars = Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i));
-  const values = [...chars, ...chars.map((c) => `a${c}b`), ...chars.map((c) => `${c}x`)];
+test('every printable ASCII character, alone and inside a word (but never leading a `-`)', () => {
+  const chars = Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).filter((c) => c !== '-');
+  const values = [...chars, ...chars.map((c) => `a${c}b`), ...chars.map((c) => `${c}x`), 'a-b', 'x-'];
   expect(roundTrip(values)).toEqual(values);
 });
 
@@ -81,6 +85,57 @@ test('safe words stay bare; everything else is single-quoted', () => {
   expect(shq('~')).toBe("'~'");
   expect(shq('$(x)')).toBe("'$(x)'");
   expect(shqAll(['a b', 'c', ''])).toBe("'a b' c ''");
+});
+
+describe('option-like values are refused (option injection is impossible by construction)', () => {
+  test.each(['-rf', '-', '--', '--force', '-n', '--kubernetes-version', '- x', '-1'])('%j', (value) => {
+    expect(() => shq(value)).toThrow(OptionLikeValueError);
+    expect(() => shqAll(['ok', value])).toThrow(OptionLikeValueError);
+  });
+
+  test('also as a number, and the error names the value', () => {
+    expect(() => shq(-1)).toThrow(new OptionLikeValueError('-1'));
+    expect(new OptionLikeValueError('-rf').message).toBe('refusing to quote "-rf" into a script: it starts with "-", so a command would read it as an option');
+  });
+
+  test('why refusing matters: quoting alone does not stop a command from reading an option', () => {
+    // `'-n'` is quoted for the shell, yet echo still takes it as its option and prints nothing.
+    expect(runBash("echo '-n'").stdout).toBe('');
+  });
+
+  test('a negative sysctl value still reaches the check, inside its key=value word', () => {
+    const cluster = parseClusterText(
+      `apiVersion: k8sprep.io/v1alpha1
+kind: Cluster
+metadata: {name: q}
+spec:
+  kubernetes: {version: "1.30.6"}
+  sysctl: {kernel.perf_event_paranoid: -1, net.ipv4.tcp_rmem: "-4096 87380"}
+  hosts:
+    - {name: a, address: 10.1.0.1, roles: [control-plane], os: arch}
+`,
+      'q.yaml',
+    );
+    const ctx = stepContext(cluster, cluster.hosts[0]!, 'arch');
+    const kernel = (overrides: Record<string, string>) =>
+      sysctlSettings(cluster)
+        .map(([k, v]) => `${k}\t${(overrides[k] ?? v).replace(/ /g, '\t')}`)
+        .join('\n');
+    // A kernel that holds `values` (tab-separated, as /proc prints them); the file comparison is not under test here.
+    const check = (values: string) =>
+      runBash(
+        [
+          `sysctl() { [ "$1" = -n ] && printf '%s\\n' ${shq(values)} | awk -F '\\t' -v k="$2" '$1 == k { $1 = ""; sub(/^ /, ""); gsub(/ /, "\\t"); print }'; }`,
+          'k8sprep_file_matches() { cat >/dev/null; }',
+          sysctlStep.helpers!(ctx),
+          `check() {\n${sysctlStep.check(ctx)}\n}`,
+          'check',
+        ].join('\n'),
+      ).status;
+    expect(check(kernel({}))).toBe(0);
+    expect(check(kernel({ 'kernel.perf_event_paranoid': '2' }))).toBe(1);
+    expect(check(kernel({ 'net.ipv4.tcp_rmem': '4096 87380' }))).toBe(1);
+  });
 });
 
 describe('the quoting scanner the injection tests rely on', () => {

@@ -159,8 +159,8 @@ spec:
 
   test('sysctl values: single-quoted on command lines, in the quoted heredoc as is', () => {
     const script = renderHostScript(stepContext(c(), c().hosts[0]!, 'arch'), prepPhase, {}).text;
-    expect(script).toContain("k8sprep_sysctl_is net.ipv4.tcp_rmem '4096 87380 6291456' &&");
-    expect(script).toContain("k8sprep_sysctl_is net.ipv4.ip_local_port_range '1024 65000'");
+    expect(script).toContain("k8sprep_sysctl_is 'net.ipv4.tcp_rmem=4096 87380 6291456' &&");
+    expect(script).toContain("k8sprep_sysctl_is 'net.ipv4.ip_local_port_range=1024 65000'");
     expect(script).not.toMatch(/net\.core\.somaxconn/); // null removes a built-in key
     expect(script).toMatch(/<<'K8SPREP_EOF' \|\| return 1\n# Kubernetes node settings, written by k8sprep\.\n[^]*net\.ipv4\.tcp_rmem = 4096 87380 6291456\n[^]*K8SPREP_EOF\n/);
     expect(bashSyntax(script).status).toBe(0);

@@ -17,14 +17,14 @@ const UNUSUAL = `apiVersion: k8sprep.io/v1alpha1
 kind: Cluster
 metadata: {name: unusual}
 spec:
-  kubernetes: {version: "1.28.0", podSubnet: "fd00:10:244::/56", serviceSubnet: "fd00:10:96::/112"}
+  kubernetes: {version: "1.28.0", podSubnet: 172.16.0.0/13, serviceSubnet: 10.255.255.0/30}
   sysctl:
     net.ipv4.tcp_rmem: "4096 87380 6291456"
     net.ipv4.ip_local_port_range: "1024   65000"
     vm.swappiness: null
     kernel.pid_max: 4194304
   hosts:
-    - {name: a, address: "fd00::11", roles: [control-plane, worker], os: centos7}
+    - {name: a, address: 10.255.0.254, roles: [control-plane, worker], os: centos7}
     - {name: b, address: local, roles: [worker], os: arch}
 `;
 

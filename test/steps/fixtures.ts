@@ -24,7 +24,7 @@ export interface ClusterOptions {
   proxyMode?: 'ipvs' | 'iptables' | 'nftables';
   imageRepository?: string;
   registries?: Record<string, string[]>;
-  /** controlPlaneEndpoint host and port (default 192.168.77.100:6443). */
+  /** controlPlaneEndpoint host and port (default 192.168.77.100:6443, kube-vip; another port makes it an external balancer). */
   endpoint?: { host: string; port: number };
   /** mirrors.binaries (default: none in the file, so https://dl.k8s.io). */
   binaries?: string;
@@ -45,7 +45,7 @@ kind: Cluster
 metadata: {name: steps}
 spec:
   kubernetes: {${k8s.join(', ')}}
-  controlPlaneEndpoint: {host: ${o.endpoint?.host ?? '192.168.77.100'}, port: ${o.endpoint?.port ?? 6443}}
+  controlPlaneEndpoint: {host: ${o.endpoint?.host ?? '192.168.77.100'}, port: ${o.endpoint?.port ?? 6443}, loadBalancer: ${(o.endpoint?.port ?? 6443) === 6443 ? 'kube-vip' : 'external'}}
   mirrors:
     packages: ${o.packages ?? 'aliyun'}${o.binaries ? `\n    binaries: ${o.binaries}` : ''}
     registries:${registries.length ? `\n${registries.join('\n')}` : ' {}'}

@@ -195,7 +195,7 @@ describe('ipvs-tools', () => {
   });
   test('not with iptables or nftables', () => {
     expect(stepText(cluster({ proxyMode: 'iptables' }), 'w1', 'ipvs-tools')).toBe('');
-    expect(stepText(cluster({ proxyMode: 'nftables' }), 'w1', 'ipvs-tools')).toBe('');
+    expect(stepText(cluster({ proxyMode: 'nftables', version: '1.31.2', os: 'arch' }), 'w1', 'ipvs-tools')).toBe('');
   });
 });
 

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { existsSync } from 'node:fs';
 import { BaseCommand } from '../../cli/base.js';
-import { requireIdentityFiles } from '../../cli/cluster-source.js';
+import { requireIdentityFiles } from '../../cluster/identity-files.js';
 import { configFlag, durationFlagHours, hostRunFlags, sshHostFlags } from '../../cli/flags.js';
 import { loadClusterFile } from '../../cluster/load.js';
 import { InputError } from '../../errors.js';

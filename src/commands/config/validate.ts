@@ -1,6 +1,7 @@
 import { BaseCommand } from '../../cli/base.js';
 import { configFlag } from '../../cli/flags.js';
 import { loadClusterFile } from '../../cluster/load.js';
+import { hostPort } from '../../cluster/net.js';
 
 export default class ConfigValidate extends BaseCommand {
   static override summary = 'Check a cluster file';
@@ -12,7 +13,9 @@ export default class ConfigValidate extends BaseCommand {
     const { flags } = await this.parse(ConfigValidate);
     const c = await loadClusterFile(flags.config ?? 'cluster.yaml');
     const oses = [...new Set(c.hosts.map((h) => h.os ?? 'detect'))].join('+');
-    const endpoint = `${c.apiEndpoint.host}:${c.apiEndpoint.port}`;
+    // The VIP is worth a mention when the endpoint is a name for it.
+    const notes = [c.controlPlaneEndpoint?.loadBalancer, c.endpointName && c.vip ? `VIP ${c.vip}` : undefined].filter((n) => n !== undefined);
+    const endpoint = `${hostPort(c.apiEndpoint.host, c.apiEndpoint.port)}${notes.length > 0 ? ` (${notes.join(', ')})` : ''}`;
     this.log(
       `ok: cluster ${c.name}, Kubernetes ${c.kubernetes.version.full}, ${c.hosts.length} host(s) ` +
         `(${c.controlPlanes.length} control plane, ${c.workers.length} worker; ${oses}), endpoint ${endpoint}, ` +

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base.js';
-import { loadClusterFromFlags } from '../../cli/cluster-source.js';
+import { loadClusterFromFlags } from '../../cluster/from-flags.js';
 import { configFlag, singleHostFlags } from '../../cli/flags.js';
 import { imageTableNote, kubeadmImages } from '../../cluster/images.js';
 

@@ -66,7 +66,8 @@ export const kubeVipStep: Step = {
 };
 
 function keepalivedFiles(ctx: StepContext): { plain: { path: string; mode: string; content: string }[]; conf: TemplateSpec } {
-  const vrid = ctx.cluster.controlPlaneEndpoint?.virtualRouterId ?? 51;
+  const endpoint = ctx.cluster.controlPlaneEndpoint;
+  const vrid = endpoint?.loadBalancer === 'keepalived-haproxy' ? endpoint.virtualRouterId : 51;
   return {
     plain: [
       { path: CHECK_APISERVER, mode: '755', content: checkApiserverScript(ctx.cluster) },

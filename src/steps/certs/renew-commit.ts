@@ -23,8 +23,8 @@ export interface CommitScriptInput {
 function healthzCurl(host: Host): string {
   const apiHost = nodeApiHost(host);
   // `address: local` has no address the certificate names; its node name is a SAN.
-  const resolve = host.address === 'local' ? ['--resolve', `${apiHost}:${APISERVER_PORT}:127.0.0.1`] : [];
-  return shqAll(['curl', '-sS', '--noproxy', '*', '--max-time', '5', '--cacert', '/etc/kubernetes/pki/ca.crt', ...resolve, `${httpsUrl(apiHost, APISERVER_PORT)}/healthz`]);
+  const resolve = host.address === 'local' ? ` --resolve ${shq(`${apiHost}:${APISERVER_PORT}:127.0.0.1`)}` : '';
+  return `curl -sS --noproxy '*' --max-time 5 --cacert /etc/kubernetes/pki/ca.crt${resolve} ${shq(`${httpsUrl(apiHost, APISERVER_PORT)}/healthz`)}`;
 }
 
 export function renderCommitScript(input: CommitScriptInput): string {

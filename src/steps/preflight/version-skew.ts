@@ -7,7 +7,7 @@
  * (system:public-info-viewer); no credentials are sent, so the certificate is not verified.
  * Nothing answering (a cluster not bootstrapped yet) is not a problem.
  */
-import { isIP } from 'node:net';
+import { hostPort } from '../../cluster/net.js';
 import { shq } from '../../script/quote.js';
 import type { StepContext } from '../types.js';
 
@@ -15,7 +15,7 @@ export const APISERVER_VERSION_FACT = 'apiserver_version';
 
 export function apiServerVersionUrl(ctx: StepContext): string {
   const { host, port } = ctx.cluster.apiEndpoint;
-  return `https://${isIP(host) === 6 ? `[${host}]` : host}:${port}/version`;
+  return `https://${hostPort(host, port)}/version`;
 }
 
 export function apiServerVersionCheck(ctx: StepContext): string {

@@ -1,12 +1,9 @@
 /** Where the cluster comes from: `-c FILE` (default ./cluster.yaml) or the single-host flags. */
-import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { loadClusterFile, locateProblems, validateClusterObject } from '../cluster/load.js';
-import { formatPath } from '../cluster/locate.js';
-import { sshOriginsOf } from '../cluster/derive.js';
-import type { Cluster, Host } from '../cluster/types.js';
-import type { FieldProblem } from '../cluster/validate.js';
 import { InputError } from '../errors.js';
+import { loadClusterFile, validateClusterObject } from './load.js';
+import { formatPath } from './locate.js';
+import type { Cluster } from './types.js';
 
 export interface ClusterSourceFlags {
   config?: string | undefined;
@@ -38,10 +35,8 @@ export async function loadClusterFromFlags(flags: ClusterSourceFlags): Promise<C
   const missing = (['os', 'version'] as const).filter((f) => flags[f] === undefined);
   if (missing.length > 0) throw InputError.single('--host', `needs ${missing.map((f) => `--${f}`).join(' and ')}`);
   const address = flags.host;
-  const name = (isIP(address) ? `node-${address.replace(/%.*$/, '').replace(/[.:]/g, '-')}` : address.split('.')[0] ?? address)
-    .toLowerCase()
-    .replace(/-+/g, '-')
-    .replace(/-$/, '');
+  // An IPv4 address names the node node-a-b-c-d; a DNS name, its first label.
+  const name = (isIP(address) === 4 ? `node-${address.replace(/\./g, '-')}` : (address.split('.')[0] ?? address)).toLowerCase();
   const raw = {
     apiVersion: 'k8sprep.io/v1alpha1',
     kind: 'Cluster',
@@ -63,30 +58,4 @@ export async function loadClusterFromFlags(flags: ClusterSourceFlags): Promise<C
         return { path: flag ?? path, reason: p.reason };
       }),
   );
-}
-
-/**
- * Fails when an identity file the run needs (the host's or its bastion's) does not exist;
- * not checked in dry runs. `path` is the host's effective setting (`path[2]` is the host's
- * index); `locateAt` is where it is written (e.g. the `spec.ssh` default).
- */
-export function missingIdentityFiles(cluster: Cluster): FieldProblem[] {
-  const problems: FieldProblem[] = [];
-  cluster.hosts.forEach((h, i) => {
-    const origins = sshOriginsOf(h.ssh);
-    const check = (key: string | undefined, path: (string | number)[], origin: (string | number)[] | undefined) => {
-      if (!key || existsSync(key)) return;
-      const inherited = origin && formatPath(origin) !== formatPath(path) ? ` (from ${formatPath(origin)})` : '';
-      problems.push({ path, reason: `${key}: no such file${inherited}`, ...(origin ? { locateAt: origin } : {}) });
-    };
-    check(h.ssh.identityFile, ['spec', 'hosts', i, 'ssh', 'identityFile'], origins.identityFile);
-    check(h.ssh.bastion?.identityFile, ['spec', 'hosts', i, 'ssh', 'bastion', 'identityFile'], origins.bastionIdentityFile);
-  });
-  return problems;
-}
-
-/** Input error (exit 2, before contacting anything) when an identity file `hosts` need is missing. */
-export function requireIdentityFiles(cluster: Cluster, hosts: readonly Host[]): void {
-  const missing = missingIdentityFiles(cluster).filter((p) => hosts.some((h) => h.index === p.path[2]));
-  if (missing.length > 0) throw new InputError(locateProblems(cluster, missing));
 }
