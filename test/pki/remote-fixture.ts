@@ -29,7 +29,7 @@ export async function kubeletConf(pkiDir: string, cluster: Cluster, host: Host, 
   const spec = kubeletKubeconfigSpec(cluster, host);
   const caPem = readFileSync(join(pkiDir, 'ca.crt'), 'utf8');
   const key = await generateRsaKeyPair(2048);
-  const certPem = issueCert(spec.cert, key.publicKey, loadCa('ca', caPem, readFileSync(join(pkiDir, 'ca.key'), 'utf8')), { hours: 8760, now: new Date() });
+  const certPem = issueCert(spec.cert, key.publicKey, loadCa('ca', caPem, readFileSync(join(pkiDir, 'ca.key'), 'utf8')), { hours: cluster.certificates.certValidityHours, now: new Date() });
   const text = renderKubeconfig({ server: spec.server, caPem, user: spec.user, certPem, keyPem: key.privateKey });
   if (style === 'embedded') return text;
   return text.replace(/client-certificate-data: .*/, `client-certificate: ${ROTATED}`).replace(/client-key-data: .*/, `client-key: ${ROTATED}`);
