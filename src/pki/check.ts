@@ -6,7 +6,7 @@
 import { keyMatchesCert } from './keys.js';
 import { formatSubject, sameEku, sameSubject, sansDifference } from './names.js';
 import type { CertSpec } from './spec.js';
-import type { CertFacts } from './x509.js';
+import { type CertFacts, tryReadCert } from './x509.js';
 
 /** A leaf is re-issued once less than this fraction of its own lifetime remains (≈36 days of a 1-year cert). */
 export const RENEW_WITHIN_FRACTION = 0.1;
@@ -48,6 +48,30 @@ export function chainProblem(cert: CertFacts, ca: CertFacts, caName: string): st
 
 export function keyProblem(cert: CertFacts, keyPem: string): string | undefined {
   return keyMatchesCert(keyPem, cert.x509) ? undefined : 'private key does not match the certificate';
+}
+
+/**
+ * The one judgement of an existing leaf (or kubeconfig client certificate) against what the
+ * cluster wants: readable, signed by its CA, the key its own, and the subject, SANs, usages and
+ * key size the spec says. `certs generate` (keep or re-issue) and `certs check` (report) add their
+ * own view of time to it. `missingKey` is how to say the key is absent.
+ */
+export function judgeLeaf(
+  certText: string,
+  keyText: string | undefined,
+  spec: CertSpec,
+  ca: { cert: CertFacts; name: string } | undefined,
+  opts: { keyBits: number; missingKey: string },
+): { cert?: CertFacts; problems: string[] } {
+  const cert = tryReadCert(certText);
+  if (typeof cert === 'string') return { problems: [cert] };
+  const problems: string[] = [];
+  const chain = ca ? chainProblem(cert, ca.cert, ca.name) : undefined;
+  if (chain) problems.push(chain);
+  const key = keyText === undefined ? opts.missingKey : keyProblem(cert, keyText);
+  if (key) problems.push(key);
+  problems.push(...certDrift(cert, spec, { isCa: false, keyBits: opts.keyBits }));
+  return { cert, problems };
 }
 
 export interface Expiry {

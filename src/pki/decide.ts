@@ -8,11 +8,11 @@
  * A kubeconfig keeps its client certificate under the same rules; its server URL, CA and
  * names are rewritten in place when only they changed (e.g. a new endpoint).
  */
-import { certDrift, chainProblem, expiryOf, expiryReason, keyProblem, notYetValid } from './check.js';
+import { expiryOf, expiryReason, judgeLeaf, notYetValid } from './check.js';
 import type { CaMaterial } from './issue.js';
 import { type KubeconfigContent, parseKubeconfig } from './kubeconfig.js';
 import { KUBECONFIG_CLUSTER, type CertSpec, type KubeconfigSpec } from './spec.js';
-import { readCert, tryReadCert } from './x509.js';
+import { readCert } from './x509.js';
 
 export interface JudgeContext {
   now: Date;
@@ -26,14 +26,8 @@ export function leafReasons(certText: string | undefined, keyText: string | unde
   if (certText === undefined && keyText === undefined) return ['missing'];
   if (certText === undefined) return ['certificate missing'];
   if (keyText === undefined) return ['key missing'];
-  const cert = tryReadCert(certText);
-  if (typeof cert === 'string') return [cert];
-  const reasons: string[] = [];
-  const chain = chainProblem(cert, ca.cert, ca.id);
-  if (chain) reasons.push(chain);
-  const key = keyProblem(cert, keyText);
-  if (key) reasons.push(key);
-  reasons.push(...certDrift(cert, spec, { isCa: false, keyBits: ctx.keyBits }));
+  const { cert, problems: reasons } = judgeLeaf(certText, keyText, spec, { cert: ca.cert, name: ca.id }, { keyBits: ctx.keyBits, missingKey: 'key missing' });
+  if (!cert) return reasons;
   const expiry = expiryReason(expiryOf(cert, ctx.now, ctx.renewWithin), cert, ctx.renewWithin);
   if (expiry) reasons.push(expiry);
   const early = notYetValid(cert, ctx.now);

@@ -9,7 +9,7 @@
  * files at the top, one tree per control plane under `nodes/<host>/`).
  */
 import type { Cluster, Host } from '../cluster/types.js';
-import { certDrift, chainProblem, keyProblem } from './check.js';
+import { judgeLeaf, keyProblem } from './check.js';
 import { kubeconfigRewriteReasons } from './decide.js';
 import { publicKeyMatches } from './keys.js';
 import { parseKubeconfig } from './kubeconfig.js';
@@ -106,22 +106,13 @@ function inspectCaAt(files: Files, crtPath: string, keyPath: string, ca: CaSpec,
 }
 
 function judgeCert(status: CertStatus, certText: string, keyText: string | undefined, keyPath: string, spec: CertSpec, ca: CaState, cluster: Cluster, now: Date): void {
-  const cert = tryReadCert(certText);
-  if (typeof cert === 'string') {
-    status.problems.push(cert);
-    return;
-  }
-  certFields(status, cert, now);
-  if (ca.cert) {
-    const chain = chainProblem(cert, ca.cert, ca.status.name);
-    if (chain) status.problems.push(chain);
-  }
-  if (keyText === undefined) status.problems.push(`missing ${keyPath}`);
-  else {
-    const bad = keyProblem(cert, keyText);
-    if (bad) status.problems.push(bad);
-  }
-  status.problems.push(...certDrift(cert, spec, { isCa: false, keyBits: cluster.certificates.keyBits }));
+  const judged = judgeLeaf(certText, keyText, spec, ca.cert ? { cert: ca.cert, name: ca.status.name } : undefined, {
+    keyBits: cluster.certificates.keyBits,
+    missingKey: `missing ${keyPath}`,
+  });
+  // The expiry columns first, then the problems in the order the table has always shown them.
+  if (judged.cert) certFields(status, judged.cert, now);
+  status.problems.push(...judged.problems);
 }
 
 function paths(root: string, cluster: Cluster, host: Host, kubeconfigs: readonly KubeconfigSpec[]): string[] {

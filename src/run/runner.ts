@@ -84,7 +84,7 @@ export async function runPhases(phases: readonly Phase[], opts: RunOptions): Pro
         continue;
       }
       const where = hostPlacement(phase);
-      outcomes.push(where ? await runHostPhase(phase, where, phases, opts, ctx, stateOf, placement) : await runLocalPhase(phase, ctx));
+      outcomes.push(where ? await runHostPhase(phase, where, phases, opts, ctx, stateOf, () => states.values(), placement) : await runLocalPhase(phase, ctx));
     }
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
@@ -111,6 +111,7 @@ async function runHostPhase(
   opts: RunOptions,
   ctx: PhaseContext,
   stateOf: (host: Host) => HostState,
+  allStates: () => Iterable<HostState>,
   placement: { cluster: Cluster; targets: readonly Host[] },
 ): Promise<PhaseOutcome> {
   const hosts = where.hosts(placement).map(stateOf);
@@ -180,7 +181,9 @@ async function runHostPhase(
 
   if (phase.crossHostCheck && !opts.signal?.aborted) {
     const checked = live.filter((s) => s.ok);
-    const facts = new Map<string, HostFacts>(checked.map((s) => [s.host.name, s.session.facts]));
+    // Every host the run has read counts (node join compares new hosts with the cluster's);
+    // only this phase's hosts can fail for it.
+    const facts = new Map<string, HostFacts>([...allStates()].filter((s) => s.ok && Object.keys(s.session.facts).length > 0).map((s) => [s.host.name, s.session.facts]));
     const problems = phase.crossHostCheck(facts, { cluster: opts.cluster });
     for (const s of checked) {
       const mine = problems.get(s.host.name);
