@@ -13,7 +13,7 @@ import { emitDryRun } from './dry-run.js';
 import { executeHosts } from './executor.js';
 import { newRunId, runLogDir } from './log.js';
 import { type HostPlan, parseSelection, planHost, selectHosts } from './plan.js';
-import { formatSummary, summaryJson } from './summary.js';
+import { formatSummary, formatVerdict, summaryJson } from './summary.js';
 import { detectOs } from './detect-os.js';
 import { handleInterrupts, INTERRUPTED_EXIT, type Interrupt } from './interrupt.js';
 import { transportFactory } from './transports.js';
@@ -29,6 +29,8 @@ export interface HostRunFlags extends ClusterSourceFlags {
   'accept-new-host-keys': boolean;
   'ask-pass': boolean;
   verbose: boolean;
+  /** Only errors and the summary's verdict (the lead's runner will take this as a display mode). */
+  quiet?: boolean | undefined;
   json: boolean;
 }
 
@@ -61,7 +63,7 @@ export async function runHostCommand(flags: HostRunFlags, phases: readonly Phase
     const undeclared = hosts.filter((h) => !h.os);
     let transportFor = hooks.transportFor;
     if (undeclared.length > 0) {
-      process.stderr.write(`note: connecting to ${undeclared.map((h) => h.name).join(', ')} only to read /etc/os-release (no os: in the cluster file)\n`);
+      if (!flags.quiet) process.stderr.write(`note: connecting to ${undeclared.map((h) => h.name).join(', ')} only to read /etc/os-release (no os: in the cluster file)\n`);
       // Only the --ask-pass question can be cancelled here; reading os-release changes nothing.
       const interrupt = handleInterrupts(() => 'interrupted (Ctrl-C) before any host was contacted');
       try {
@@ -114,14 +116,14 @@ export async function runHostCommand(flags: HostRunFlags, phases: readonly Phase
       logDir,
       secrets,
       concurrency: flags.concurrency,
-      display: flags.json ? 'silent' : flags.verbose ? 'lines' : 'live',
+      display: flags.json || flags.quiet ? 'silent' : flags.verbose ? 'lines' : 'live',
       signal: interrupt.signal,
       transportFor: (host) => transportFor(host, cluster),
       ...(flags.verbose && !flags.json
         ? { onOutput: (host: Host, stream: 'stdout' | 'stderr', line: string) => process.stderr.write(`${host.name}${stream === 'stderr' ? '!' : '|'} ${line}\n`) }
         : {}),
     });
-    write(flags.json ? `${summaryJson(runId, reports)}\n` : `\n${formatSummary(reports)}\n`);
+    write(flags.json ? `${summaryJson(runId, reports)}\n` : flags.quiet ? `${formatVerdict(reports)}\n` : `\n${formatSummary(reports)}\n`);
     if (interrupt.signal.aborted) return INTERRUPTED_EXIT;
     return reports.every((r) => r.status === 'ok') ? 0 : 1;
   } finally {

@@ -24,6 +24,11 @@ export function formatSummary(reports: readonly HostReport[]): string {
       r.logPath,
     ]),
   ];
+  return [table(rows), '', formatVerdict(reports)].join('\n');
+}
+
+/** The summary's end: "N of M hosts succeeded", then why each failed host failed (all --quiet prints). */
+export function formatVerdict(reports: readonly HostReport[]): string {
   const failures = reports
     .filter((r) => r.status === 'failed')
     .map((r) => {
@@ -33,7 +38,7 @@ export function formatSummary(reports: readonly HostReport[]): string {
     });
   const ok = reports.filter((r) => r.status === 'ok').length;
   const totals = `${ok} of ${reports.length} host${reports.length === 1 ? '' : 's'} succeeded`;
-  return [table(rows), '', totals, ...(failures.length ? ['', ...failures] : [])].join('\n');
+  return [totals, ...(failures.length ? ['', ...failures] : [])].join('\n');
 }
 
 export function summaryJson(runId: string, reports: readonly HostReport[]): string {

@@ -23,20 +23,27 @@ export default class CertsCheck extends BaseCommand {
     'cluster file (e.g. a changed endpoint). Exit 1 when there is a problem, or when something expires within ' +
     '--warn-within (for cron and monitoring). Without --remote it reads the local PKI directory and contacts no host; ' +
     'with --remote it reads /etc/kubernetes on every control plane over SSH (read-only) and also flags CAs that ' +
-    'differ between control planes and renewals left unfinished.';
+    'differ between control planes and renewals left unfinished. --dir also takes a kubeadm /etc/kubernetes tree ' +
+    '(e.g. of a cluster built by hand): expiry, chains and keys need no cluster file; the SANs and subjects are ' +
+    'compared with one only when -c is given or ./cluster.yaml exists.';
   static override examples = [
     '<%= config.bin %> certs check -c cluster.yaml',
     '<%= config.bin %> certs check --warn-within 30d --json',
     '<%= config.bin %> certs check --remote --warn-within 30d',
+    '<%= config.bin %> certs check --dir /etc/kubernetes',
   ];
   static override flags = {
     ...configFlag,
-    dir: Flags.string({ description: 'PKI directory [default: .k8sprep/<cluster>/pki beside the cluster file]', helpValue: 'DIR', exclusive: ['remote'] }),
+    dir: Flags.string({
+      description: "k8sprep's PKI directory (with nodes/) or a kubeadm /etc/kubernetes tree (with pki/) [default: .k8sprep/<cluster>/pki beside the cluster file]",
+      helpValue: 'DIR',
+      exclusive: ['remote'],
+    }),
     remote: Flags.boolean({ description: 'read every control plane over SSH instead of the local directory' }),
     hosts: { ...sshHostFlags.hosts, ...remoteOnly, description: 'with --remote: only these control planes (comma-separated names)' },
     'accept-new-host-keys': { ...sshHostFlags['accept-new-host-keys'], ...remoteOnly },
     'ask-pass': { ...sshHostFlags['ask-pass'], ...remoteOnly },
-    concurrency: Flags.integer({ description: 'with --remote: hosts read at once [default: 10]', min: 1, max: 500, ...remoteOnly }),
+    concurrency: Flags.integer({ description: 'with --remote: hosts read at once (1-500) [default: 10]', min: 1, max: 500, helpValue: 'N', ...remoteOnly }),
     'warn-within': Flags.string({ description: 'exit 1 when anything expires within this duration (e.g. 30d, 720h)', helpValue: 'DURATION' }),
     json: Flags.boolean({ description: 'print the inspection as JSON' }),
   };
