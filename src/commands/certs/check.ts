@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { BaseCommand } from '../../cli/base.js';
 import { requireIdentityFiles } from '../../cli/cluster-source.js';
 import { configFlag, durationFlagHours, sshHostFlags } from '../../cli/flags.js';
@@ -8,6 +8,7 @@ import { loadClusterFile } from '../../cluster/load.js';
 import { InputError } from '../../errors.js';
 import { checkOutput } from '../../pki/check-output.js';
 import { defaultPkiDir, inspectPki } from '../../pki/index.js';
+import { detectLayout, inspectDir } from '../../pki/inspect.js';
 import { inspectRemote } from '../../pki/remote/check-remote.js';
 import { newRunId } from '../../run/log.js';
 import { selectControlPlanes } from '../../run/plan.js';
@@ -52,23 +53,38 @@ export default class CertsCheck extends BaseCommand {
     const { flags } = await this.parse(CertsCheck);
     const warnText = flags['warn-within'];
     const warnSeconds = warnText === undefined ? undefined : Math.round(durationFlagHours('warn-within', warnText) * 3600);
-    const cluster = await loadClusterFile(flags.config ?? 'cluster.yaml');
-    const localDir = flags.dir ? resolve(flags.dir) : defaultPkiDir(cluster);
     let output;
-    if (flags.remote) {
-      const hosts = selectControlPlanes(cluster, flags.hosts);
-      requireIdentityFiles(cluster, hosts);
-      const transportFor = await transportFactory(flags);
-      const { inspection, errors } = await inspectRemote(cluster, hosts, {
-        transportFor: (h) => transportFor(h, cluster),
-        concurrency: flags.concurrency ?? 10,
-        runId: newRunId(),
-        ...(existsSync(localDir) ? { localPkiDir: localDir } : {}),
-      });
-      output = checkOutput(inspection, { warnSeconds, warnText, json: flags.json, errors });
+    if (flags.dir && !flags.remote) {
+      const dir = resolve(flags.dir);
+      if (!existsSync(dir)) throw InputError.single('--dir', `${dir}: no such directory`);
+      const layout = detectLayout(dir);
+      if (!layout) {
+        const hint = existsSync(join(dir, 'ca.crt')) ? ': it looks like a pki/ directory, give its parent' : '';
+        throw InputError.single('--dir', `${dir}: neither k8sprep's PKI directory (with nodes/) nor a kubeadm /etc/kubernetes tree (with pki/)${hint}`);
+      }
+      // Compared with a cluster file only when one is named, or ./cluster.yaml is there.
+      const clusterFile = flags.config ?? (existsSync('cluster.yaml') ? 'cluster.yaml' : undefined);
+      const cluster = clusterFile === undefined ? undefined : await loadClusterFile(clusterFile);
+      const inspection = await inspectDir(dir, layout, cluster, clusterFile === undefined ? {} : { clusterFile });
+      output = checkOutput(inspection, { warnSeconds, warnText, json: flags.json });
     } else {
-      if (!existsSync(localDir)) throw InputError.single('--dir', `${localDir}: no such directory (run \`k8sprep certs generate\` first, or use --remote)`);
-      output = checkOutput(await inspectPki(localDir, cluster), { warnSeconds, warnText, json: flags.json });
+      const cluster = await loadClusterFile(flags.config ?? 'cluster.yaml');
+      const localDir = defaultPkiDir(cluster);
+      if (flags.remote) {
+        const hosts = selectControlPlanes(cluster, flags.hosts);
+        requireIdentityFiles(cluster, hosts);
+        const transportFor = await transportFactory(flags);
+        const { inspection, errors } = await inspectRemote(cluster, hosts, {
+          transportFor: (h) => transportFor(h, cluster),
+          concurrency: flags.concurrency ?? 10,
+          runId: newRunId(),
+          ...(existsSync(localDir) ? { localPkiDir: localDir } : {}),
+        });
+        output = checkOutput(inspection, { warnSeconds, warnText, json: flags.json, errors });
+      } else {
+        if (!existsSync(localDir)) throw InputError.single('--dir', `${localDir}: no such directory (run \`k8sprep certs generate\` first, or use --remote)`);
+        output = checkOutput(await inspectPki(localDir, cluster), { warnSeconds, warnText, json: flags.json });
+      }
     }
     process.stdout.write(output.text);
     if (output.exitCode !== 0) this.exit(output.exitCode);
