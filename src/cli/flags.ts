@@ -33,7 +33,7 @@ export const hostRunFlags = {
   skip: Flags.string({ description: 'skip these steps (comma-separated ids)', helpValue: 'STEP,...' }),
   'accept-new-host-keys': Flags.boolean({ description: 'trust and record host keys not yet in ~/.ssh/known_hosts' }),
   'ask-pass': Flags.boolean({ description: 'ask once for the SSH/sudo password' }),
-  verbose: Flags.boolean({ char: 'v', description: 'also stream every host output line, prefixed with its name', exclusive: ['quiet'] }),
+  verbose: Flags.boolean({ char: 'v', description: 'also stream every host output line, prefixed with its name' }),
   ...quietFlag,
   json: Flags.boolean({ description: 'print the summary as JSON' }),
 };

@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertBuilt, REPO, runCli, tempDir } from '../helpers/cli.js';
+import { startCliInPty } from '../helpers/pty.js';
 
 const COMMANDS = ['certs check', 'certs generate', 'certs hash', 'certs renew', 'config init', 'config schema', 'config validate', 'images list', 'node init'];
 let work: ReturnType<typeof tempDir>;
@@ -130,3 +131,18 @@ test('bash completion (autocomplete) completes the space-separated commands and 
   expect(complete('certs', 'ch')).toEqual(['check']);
   expect(complete('images', 'list', '--')).toEqual(['--config', '--json', '--no-color', '--version']);
 });
+
+test('on a terminal, plugin-not-found asks "Did you mean ...?" with the spaced name; no runs nothing (exit 127)', async () => {
+  const t = startCliInPty(['node', 'innit'], { cwd: work.path });
+  try {
+    await t.waitFor(/Did you mean node init\?/, 20_000);
+    expect(t.screen()).toContain('node innit is not a k8sprep command.');
+    t.type('n\r');
+    const r = await t.result;
+    expect(r.code).toBe(127);
+    expect(r.stdout).not.toMatch(/node:init|node:innit/);
+    expect(r.stdout).toContain('Run k8sprep help node for a list of available commands.');
+  } finally {
+    t.kill();
+  }
+}, 60_000);

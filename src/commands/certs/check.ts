@@ -74,6 +74,7 @@ export default class CertsCheck extends BaseCommand {
         const hosts = selectControlPlanes(cluster, flags.hosts);
         requireIdentityFiles(cluster, hosts);
         const transportFor = await transportFactory(flags);
+        if (!flags.json) process.stderr.write(`reading /etc/kubernetes on ${hosts.length} control plane(s) over SSH\n`);
         const { inspection, errors } = await inspectRemote(cluster, hosts, {
           transportFor: (h) => transportFor(h, cluster),
           concurrency: flags.concurrency ?? 10,
