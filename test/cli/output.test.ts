@@ -19,7 +19,7 @@ let listener: Listener;
 beforeAll(async () => {
   assertBuilt();
   work = tempDir('k8sprep-output-');
-  listener = await startListener('127.0.0.96');
+  listener = await startListener('127.0.0.95');
 });
 afterAll(async () => {
   await listener.close();
@@ -102,7 +102,7 @@ describe('node init --quiet', () => {
     const lines = quiet.stdout.trimEnd().split('\n');
     expect(lines[0]).toBe('0 of 1 host succeeded');
     expect(lines[1]).toBe('');
-    expect(lines[2]).toMatch(/^cp1: cannot connect to cp1 \(127\.0\.0\.96:\d+\): /);
+    expect(lines[2]).toMatch(/^cp1: cannot connect to cp1 \(127\.0\.0\.95:\d+\): /);
     expect(lines).toHaveLength(3);
 
     const loud = await runCli(['node', 'init', '--prep-only', '-c', file], { cwd: work.path, home });
