@@ -39,11 +39,12 @@ export function closestCommand(config: Config, id: string): string | undefined {
 /** One line: what was typed, the closest command, and where the list is. */
 export function unknownCommandLine(config: Config, id: string): string {
   const typed = toConfiguredId(id, config);
-  const suggestion = closestCommand(config, id);
+  // `k8sprep --bogus`: a flag where a command belongs; no command is close to it.
+  const suggestion = id.startsWith('-') ? undefined : closestCommand(config, id);
   const topic = id.split(':')[0] ?? '';
   const help = config.findTopic(topic) ? `${config.bin} help ${topic}` : `${config.bin} help`;
-  const didYouMean = suggestion ? `did you mean "${toConfiguredId(suggestion, config)}"? ` : '';
-  return `${JSON.stringify(typed)} is not a ${config.bin} command: ${didYouMean}(${help} lists the commands)`;
+  const didYouMean = suggestion ? `: did you mean "${toConfiguredId(suggestion, config)}"?` : '';
+  return `${JSON.stringify(typed)} is not a ${config.bin} command${didYouMean} (${help} lists the commands)`;
 }
 
 const hook: Hook.CommandNotFound = async function (opts) {

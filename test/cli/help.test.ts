@@ -115,6 +115,11 @@ describe('a command that does not exist', () => {
   });
 });
 
+test('a flag where the command belongs: the line, without a suggestion', async () => {
+  const r = await cli('--bogus');
+  expect([r.code, r.stdout, r.stderr]).toEqual([127, '', '"--bogus" is not a k8sprep command (k8sprep help lists the commands)\n']);
+});
+
 test('bash completion (autocomplete) completes the space-separated commands and each command\'s own flags', async () => {
   const home = join(work.path, 'home');
   const r = await runCli(['autocomplete', 'bash'], { cwd: work.path, home });

@@ -64,6 +64,24 @@ describe('certs generate progress', () => {
     expect([json.code, json.stderr]).toEqual([0, '']);
   });
 
+  test('on a terminal: a spinner counts the keys in place, then the closing line replaces it', async () => {
+    const ttyCwd = join(work.path, 'generate-tty');
+    mkdirSync(ttyCwd);
+    writeFileSync(join(ttyCwd, 'cluster.yaml'), clusterYaml({ name: 'spinner', hosts: [{ name: 'cp1', address: '192.168.56.11' }] }));
+    const t = startCliInPty(['certs', 'generate'], { cwd: ttyCwd });
+    try {
+      const r = await t.result;
+      expect(r.code).toBe(0);
+      const raw = t.raw();
+      expect(raw).toMatch(/making \d+ RSA-2048 keys: about \d+ s/);
+      // Redrawn in place: carriage return, erase line, a braille frame, the count.
+      expect(raw).toMatch(/\r\u001b\[K[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] keys \d+\/\d+/);
+      expect(raw).toMatch(/\r\u001b\[Kkeys (\d+)\/\1 made; certificates and kubeconfigs written/);
+    } finally {
+      t.kill();
+    }
+  }, 60_000);
+
   test('RSA-4096: the line says what a key costs, before they start', () => {
     expect(keysLine(16, 4096)).toMatch(/^making 16 RSA-4096 keys: about \d+ s with \d+ at a time; RSA-4096 takes about 3 s of CPU per key, some keys much longer$/);
     expect(keysLine(1, 2048)).toMatch(/^making 1 RSA-2048 key: about 1 s/);
