@@ -11,12 +11,16 @@ import { join } from 'node:path';
 import { assertBuilt, REPO, runCli, tempDir } from '../helpers/cli.js';
 import { startCliInPty } from '../helpers/pty.js';
 
-const COMMANDS = ['certs check', 'certs generate', 'certs hash', 'certs renew', 'config init', 'config schema', 'config validate', 'images list', 'node init'];
+// The built manifest lists every command: the checks below run over all of them, new ones included.
+assertBuilt();
+const manifest = JSON.parse(readFileSync(join(REPO, 'oclif.manifest.json'), 'utf8')) as { commands: Record<string, unknown> };
+const COMMANDS = Object.keys(manifest.commands)
+  .map((id) => id.replace(/:/g, ' '))
+  .sort();
 let work: ReturnType<typeof tempDir>;
 const cli = (...args: string[]) => runCli(args, { cwd: work.path });
 
 beforeAll(() => {
-  assertBuilt();
   work = tempDir('k8sprep-help-');
 });
 afterAll(() => work.remove());
@@ -30,9 +34,10 @@ function section(help: string, name: string): string[] {
   return lines.slice(start + 1, end < 0 ? undefined : end).filter((l) => l.trim() !== '');
 }
 
-test('the command list is what the manifest holds (so the checks below cover every command)', () => {
-  const manifest = JSON.parse(readFileSync(join(REPO, 'oclif.manifest.json'), 'utf8')) as { commands: Record<string, unknown> };
-  expect(Object.keys(manifest.commands).map((id) => id.replace(/:/g, ' ')).sort()).toEqual(COMMANDS);
+test('the manifest holds every command, so the checks below cover them all', () => {
+  const known = ['certs check', 'certs generate', 'certs hash', 'certs renew', 'config init', 'config schema', 'config validate', 'images list', 'node init'];
+  expect(COMMANDS).toEqual(expect.arrayContaining(known));
+  expect(COMMANDS.length).toBeGreaterThanOrEqual(known.length);
 });
 
 test('`help`, `--help` and `-h` print the root help: topics and the help/autocomplete commands', async () => {

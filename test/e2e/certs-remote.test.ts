@@ -87,7 +87,7 @@ beforeAll(async () => {
   tmp = tempDir('k8sprep-certs-remote-');
   cwd = tmp.path;
   writeFileSync(join(cwd, 'cluster.yaml'), clusterFile());
-  const gen = await cli('certs', 'generate');
+  const gen = await cli('certs', 'generate', '--quiet');
   expect([gen.code, gen.stderr]).toEqual([0, '']);
   pki = join(cwd, '.k8sprep', NAME, 'pki');
   await Promise.all(fleet.hosts.map((host) => seedControlPlane(host, join(pki, 'nodes', host.name))));

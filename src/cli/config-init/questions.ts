@@ -93,7 +93,8 @@ export async function askAnswers(defaults: InitAnswers, say: (line: string) => v
       }),
     );
     a.endpoint = { ...endpoint, host };
-  } else {
+  } else if (a.endpoint && checkAnswer(a, 'spec.controlPlaneEndpoint') !== true) {
+    // --endpoint given for a single control plane: kept when valid (room to add more later), else dropped.
     delete a.endpoint;
   }
 
