@@ -1,4 +1,4 @@
-/** Flags shared by every command that touches hosts (DESIGN §1). */
+/** Flags shared by the commands (DESIGN §1). Every flag that takes a value names it (`--concurrency=N`). */
 import { Flags } from '@oclif/core';
 import { durationToHours } from '../cluster/duration.js';
 import { InputError } from '../errors.js';
@@ -10,10 +10,15 @@ export const configFlag = {
 /** A single host without a cluster file: `--host ADDRESS --os centos7 --role control-plane,worker --version 1.30.6`. */
 export const singleHostFlags = {
   host: Flags.string({ description: 'run on one host given by address, without a cluster file', helpValue: 'ADDRESS', helpGroup: 'SINGLE HOST' }),
-  os: Flags.string({ description: 'OS of --host', options: ['centos7', 'arch'], helpGroup: 'SINGLE HOST' }),
-  role: Flags.string({ description: 'roles of --host, comma-separated', default: undefined, helpValue: 'control-plane,worker', helpGroup: 'SINGLE HOST' }),
+  os: Flags.string({ description: 'OS of --host: centos7 or arch', options: ['centos7', 'arch'], helpValue: 'OS', helpGroup: 'SINGLE HOST' }),
+  role: Flags.string({ description: 'roles of --host, comma-separated [default: control-plane,worker]', helpValue: 'ROLES', helpGroup: 'SINGLE HOST' }),
   version: Flags.string({ description: 'Kubernetes version for --host', helpValue: 'X.Y.Z', helpGroup: 'SINGLE HOST' }),
-  user: Flags.string({ description: 'SSH user for --host', helpGroup: 'SINGLE HOST' }),
+  user: Flags.string({ description: 'SSH user for --host [default: root]', helpValue: 'USER', helpGroup: 'SINGLE HOST' }),
+};
+
+/** Only errors and the summary's verdict: for cron jobs and scripts that log what matters. */
+export const quietFlag = {
+  quiet: Flags.boolean({ char: 'q', description: 'print only errors and the final summary line', exclusive: ['verbose'] }),
 };
 
 export const hostRunFlags = {
@@ -23,12 +28,13 @@ export const hostRunFlags = {
   'dry-run': Flags.boolean({ description: 'print the exact scripts instead of running them; contacts no host' }),
   out: Flags.string({ description: 'with --dry-run: write DIR/<host>/<NN>-<phase>.sh instead of printing', helpValue: 'DIR' }),
   'show-secrets': Flags.boolean({ description: 'show keys, tokens and passwords instead of <redacted:NAME>' }),
-  concurrency: Flags.integer({ description: 'hosts worked on at once', default: 10, min: 1, max: 500 }),
+  concurrency: Flags.integer({ description: 'hosts worked on at once (1-500)', default: 10, min: 1, max: 500, helpValue: 'N' }),
   only: Flags.string({ description: 'run only these steps (comma-separated ids)', helpValue: 'STEP,...' }),
   skip: Flags.string({ description: 'skip these steps (comma-separated ids)', helpValue: 'STEP,...' }),
   'accept-new-host-keys': Flags.boolean({ description: 'trust and record host keys not yet in ~/.ssh/known_hosts' }),
   'ask-pass': Flags.boolean({ description: 'ask once for the SSH/sudo password' }),
   verbose: Flags.boolean({ char: 'v', description: 'also stream every host output line, prefixed with its name' }),
+  ...quietFlag,
   json: Flags.boolean({ description: 'print the summary as JSON' }),
 };
 
@@ -46,4 +52,5 @@ export const sshHostFlags = {
   hosts: hostRunFlags.hosts,
   'accept-new-host-keys': hostRunFlags['accept-new-host-keys'],
   'ask-pass': hostRunFlags['ask-pass'],
+  quiet: hostRunFlags.quiet,
 };

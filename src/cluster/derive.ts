@@ -33,6 +33,10 @@ function originsFor(spec: ClusterFile['spec'], index: number): SshOrigins {
   const out: SshOrigins = {};
   if (own?.identityFile) out.identityFile = ['spec', 'hosts', index, 'ssh', 'identityFile'];
   else if (spec.ssh.identityFile) out.identityFile = ['spec', 'ssh', 'identityFile'];
+  if (own?.user !== undefined) out.user = ['spec', 'hosts', index, 'ssh', 'user'];
+  else if (spec.ssh.user !== undefined) out.user = ['spec', 'ssh', 'user'];
+  if (own?.port !== undefined) out.port = ['spec', 'hosts', index, 'ssh', 'port'];
+  else if (spec.ssh.port !== undefined) out.port = ['spec', 'ssh', 'port'];
   if (own?.bastion) out.bastionIdentityFile = ['spec', 'hosts', index, 'ssh', 'bastion', 'identityFile'];
   else if (spec.ssh.bastion) out.bastionIdentityFile = ['spec', 'ssh', 'bastion', 'identityFile'];
   return out;

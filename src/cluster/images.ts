@@ -63,6 +63,12 @@ const BY_MINOR: Record<number, readonly (ImageVersions & { fromPatch: number })[
  */
 const CHECKED_THROUGH: Record<number, number> = { 28: 15, 29: 15, 30: 14, 31: 14, 32: 10, 33: 6, 34: 2, 35: 0 };
 
+/** The newest patch release of `1.<minor>` the table knows (e.g. `1.34.2`), for suggesting a version. */
+export function newestKnownVersion(minor: number): string | undefined {
+  const patch = CHECKED_THROUGH[minor];
+  return patch === undefined ? undefined : `1.${minor}.${patch}`;
+}
+
 /**
  * For a patch newer than the table was checked against: a note that the tags shown are the
  * last known ones and may be stale, and where the real list comes from. Undefined otherwise.

@@ -32,9 +32,13 @@ export interface SshSettings {
 }
 
 /** Where a host's effective identity files are written in the cluster file (a host inherits spec.ssh's). */
+/** Where a host's effective SSH settings are written in the cluster file: error locations, and what wins over ~/.ssh/config. */
 export interface SshOrigins {
   identityFile?: FieldPath;
   bastionIdentityFile?: FieldPath;
+  /** Set when the file names the user / port (they win over ~/.ssh/config); absent for the defaults. */
+  user?: FieldPath;
+  port?: FieldPath;
 }
 
 export interface Host {

@@ -21,6 +21,11 @@ export function formatSummary(reports: readonly HostReport[]): string {
       r.logPath,
     ]),
   ];
+  return [formatTable(rows), '', formatVerdict(reports)].join('\n');
+}
+
+/** The summary's end: "N of M hosts succeeded", why each failed host failed, and the notes (all --quiet prints). */
+export function formatVerdict(reports: readonly HostReport[]): string {
   const failures = reports
     .filter((r) => r.status === 'failed')
     .map((r) => {
@@ -30,8 +35,8 @@ export function formatSummary(reports: readonly HostReport[]): string {
     });
   const ok = reports.filter((r) => r.status === 'ok').length;
   const totals = `${ok} of ${reports.length} host${reports.length === 1 ? '' : 's'} succeeded`;
-    const notes = reports.flatMap((r) => r.notes.map((n) => `${r.host}: note: ${n}`));
-  return [formatTable(rows), '', totals, ...(failures.length ? ['', ...failures] : []), ...(notes.length ? ['', ...notes] : [])].join('\n');
+  const notes = reports.flatMap((r) => r.notes.map((n) => `${r.host}: note: ${n}`));
+  return [totals, ...(failures.length ? ['', ...failures] : []), ...(notes.length ? ['', ...notes] : [])].join('\n');
 }
 
 export function summaryJson(runId: string, result: RunResult): string {

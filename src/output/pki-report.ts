@@ -54,6 +54,14 @@ function caTable(list: CertStatus[], warn: number | undefined): string {
 /** The whole report; `warnSeconds` marks what expires within the --warn-within window. */
 export function renderInspection(insp: PkiInspection, warnSeconds?: number): string {
   const parts: string[] = [];
+  if (insp.layout !== undefined) {
+    const what = insp.layout === 'kubeadm' ? 'a kubeadm /etc/kubernetes tree' : "k8sprep's PKI directory";
+    const against =
+      insp.comparedWith === null || insp.comparedWith === undefined
+        ? 'no cluster file: expiry, chains and keys only (-c FILE, or ./cluster.yaml, also compares subjects and SANs)'
+        : `subjects, SANs and servers compared with ${insp.comparedWith}`;
+    parts.push([`${insp.source}: ${what}; ${against}`, ...(insp.notes ?? []).map((n) => `note: ${n}`)].join('\n'));
+  }
   if (insp.shared) parts.push(`[shared] ${insp.source}\n\n${caTable(insp.shared.authorities, warnSeconds)}`);
   for (const n of insp.nodes) {
     parts.push(`[${n.host}] ${n.root}\n\n${certTable(n.certificates, warnSeconds)}\n\n${caTable(n.authorities, warnSeconds)}`);

@@ -54,12 +54,13 @@ export function keyProblem(cert: CertFacts, keyPem: string): string | undefined 
  * The one judgement of an existing leaf (or kubeconfig client certificate) against what the
  * cluster wants: readable, signed by its CA, the key its own, and the subject, SANs, usages and
  * key size the spec says. `certs generate` (keep or re-issue) and `certs check` (report) add their
- * own view of time to it. `missingKey` is how to say the key is absent.
+ * own view of time to it. `missingKey` is how to say the key is absent. Without `spec` (a
+ * kubeadm tree checked without a cluster file) only what needs no cluster is judged.
  */
 export function judgeLeaf(
   certText: string,
   keyText: string | undefined,
-  spec: CertSpec,
+  spec: CertSpec | undefined,
   ca: { cert: CertFacts; name: string } | undefined,
   opts: { keyBits: number; missingKey: string },
 ): { cert?: CertFacts; problems: string[] } {
@@ -70,7 +71,7 @@ export function judgeLeaf(
   if (chain) problems.push(chain);
   const key = keyText === undefined ? opts.missingKey : keyProblem(cert, keyText);
   if (key) problems.push(key);
-  problems.push(...certDrift(cert, spec, { isCa: false, keyBits: opts.keyBits }));
+  if (spec) problems.push(...certDrift(cert, spec, { isCa: false, keyBits: opts.keyBits }));
   return { cert, problems };
 }
 

@@ -26,9 +26,13 @@ import { MODES, nodeRoot, pkiPath, SHARED_FILES } from './layout.js';
 import { type ExistingFile, fileReader, readMany } from './source.js';
 import { CA_SPECS, type CaId, nodeKubeconfigSpecs, nodeLeafSpecs } from './spec.js';
 
+/** How far key generation got: `planned` once every key has started, then `made` per finished key. */
+export type GenerateProgress = { kind: 'planned'; keys: number; bits: number } | { kind: 'made'; made: number; keys: number };
+
 export interface GenerateOptions {
   /** Clock for validity and expiry decisions (tests). */
   now?: Date;
+  onProgress?: (progress: GenerateProgress) => void;
   /** Re-issue leaves with less than this fraction of their lifetime left; default 0.1. */
   renewWithin?: number;
 }
@@ -57,10 +61,13 @@ class Run {
   readonly files: FileOutcome[] = [];
   readonly tasks: Promise<unknown>[] = [];
   readonly notes: string[] = [];
+  keysPlanned = 0;
+  private keysMade = 0;
   constructor(
     readonly dir: string,
     readonly existing: Map<string, ExistingFile | undefined>,
     readonly bits: number,
+    private readonly onProgress?: (progress: GenerateProgress) => void,
   ) {}
 
   text(rel: string): string | undefined {
@@ -68,7 +75,11 @@ class Run {
   }
 
   key(): Promise<KeyPairPem> {
-    return generateRsaKeyPair(this.bits);
+    this.keysPlanned++;
+    return generateRsaKeyPair(this.bits).then((pair) => {
+      this.onProgress?.({ kind: 'made', made: ++this.keysMade, keys: this.keysPlanned });
+      return pair;
+    });
   }
 
   /** Every write of the run goes through the one atomic writer (temp file + rename). */
@@ -317,7 +328,7 @@ export async function generatePki(cluster: Cluster, dir: string, opts: GenerateO
   const bits = cluster.certificates.keyBits;
   const ctx: JudgeContext = { now, keyBits: bits, renewWithin: opts.renewWithin ?? RENEW_WITHIN_FRACTION };
   const existing = await readMany(fileReader(dir), pathsToRead(cluster));
-  const run = new Run(dir, existing, bits);
+  const run = new Run(dir, existing, bits, opts.onProgress);
   // Refusals come before anything is created or changed.
   const loadedCas = loadExistingShared(run);
   await prepareDirs(cluster, dir);
@@ -327,6 +338,7 @@ export async function generatePki(cluster: Cluster, dir: string, opts: GenerateO
   const state = planCas(run, loadedCas, { hours: cluster.certificates.caValidityHours, now }, leafValidity.hours);
   planSaKeys(run, state);
   for (const host of cluster.controlPlanes) planNode(run, cluster, host, state, ctx, leafValidity);
+  opts.onProgress?.({ kind: 'planned', keys: run.keysPlanned, bits });
 
   const settled = await Promise.allSettled(run.tasks);
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');

@@ -1,5 +1,5 @@
 /** The PKI library: what the certs commands (and later renew) use. */
-export { generatePki, type FileAction, type FileOutcome, type GenerateOptions, type GenerateReport } from './generate.js';
+export { generatePki, type FileAction, type FileOutcome, type GenerateOptions, type GenerateProgress, type GenerateReport } from './generate.js';
 export { inspectNode, inspectPki, allStatuses, expiringWithin, problemLines } from './inspect.js';
 export type { CertStatus, InspectOptions, NodeInspection, PkiInspection } from './inspect.js';
 export { caCertHash } from './hash.js';

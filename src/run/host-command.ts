@@ -18,7 +18,7 @@ import { newRunId, runLogDir } from './log.js';
 import type { Phase } from './phase.js';
 import { parseSelection, selectHosts } from './plan.js';
 import type { RunResult } from './runner.js';
-import { formatSummary, summaryJson } from '../output/host-summary.js';
+import { formatSummary, formatVerdict, summaryJson } from '../output/host-summary.js';
 import { transportFactory } from './transports.js';
 
 export interface HostRunFlags extends ClusterSourceFlags {
@@ -32,6 +32,8 @@ export interface HostRunFlags extends ClusterSourceFlags {
   'accept-new-host-keys': boolean;
   'ask-pass': boolean;
   verbose: boolean;
+  /** Only errors and the summary's verdict. */
+  quiet?: boolean | undefined;
   json: boolean;
 }
 
@@ -87,7 +89,7 @@ export async function runHostCommand(flags: HostRunFlags, plan: (cluster: Cluste
     const undeclared = hosts.filter((h) => !h.os);
     let transportFor = hooks.transportFor;
     if (!dryRun || undeclared.length > 0) {
-      if (dryRun) process.stderr.write(`note: connecting to ${undeclared.map((h) => h.name).join(', ')} only to read /etc/os-release (no os: in the cluster file)\n`);
+      if (dryRun && !flags.quiet) process.stderr.write(`note: connecting to ${undeclared.map((h) => h.name).join(', ')} only to read /etc/os-release (no os: in the cluster file)\n`);
       transportFor ??= await transportFactory(flags, interrupt);
       if (interrupt.signal.aborted) return INTERRUPTED_EXIT;
     }
@@ -102,14 +104,14 @@ export async function runHostCommand(flags: HostRunFlags, plan: (cluster: Cluste
       selection,
       runId,
       concurrency: flags.concurrency,
-      display: flags.json ? 'silent' : flags.verbose ? 'lines' : 'live',
+      display: flags.json || flags.quiet ? 'silent' : flags.verbose ? 'lines' : 'live',
       secrets,
       bootstrap,
       logDir: dryRun ? undefined : logDir,
       dryRun: collector,
       transportFor: transportFor && ((host) => transportFor(host, cluster)),
       signal: interrupt.signal,
-      ...(flags.verbose && !flags.json
+      ...(flags.verbose && !flags.json && !flags.quiet
         ? { onOutput: (host: Host, stream: 'stdout' | 'stderr', line: string) => process.stderr.write(`${host.name}${stream === 'stderr' ? '!' : '|'} ${line}\n`) }
         : {}),
     });
@@ -120,7 +122,8 @@ export async function runHostCommand(flags: HostRunFlags, plan: (cluster: Cluste
       return failed.length > 0 ? 1 : 0;
     }
     const extra = hooks.epilogue?.(result) ?? [];
-    write(flags.json ? `${summaryJson(runId, result)}\n` : `\n${formatSummary(result.hosts)}\n${extra.map((l) => `${l}\n`).join('')}`);
+    const epilogue = extra.map((l) => `${l}\n`).join('');
+    write(flags.json ? `${summaryJson(runId, result)}\n` : flags.quiet ? `${formatVerdict(result.hosts)}\n` : `\n${formatSummary(result.hosts)}\n${epilogue}`);
     if (interrupt.signal.aborted) return INTERRUPTED_EXIT;
     return result.hosts.every((r) => r.status === 'ok') && result.phases.every((p) => p.status !== 'failed') ? 0 : 1;
   } finally {

@@ -15,7 +15,7 @@ import ssh2 from 'ssh2';
 import type { AnyAuthMethod, AuthHandlerMiddleware, AuthenticationType, ParsedKey } from 'ssh2';
 import { TransportError } from '../errors.js';
 import { PASSPHRASE_ENV, type CredentialPrompts } from './prompts.js';
-import { expandIdentityPath, readSshConfigFor } from './ssh-config.js';
+import { expandIdentityPath } from './ssh-config.js';
 
 type Candidate =
   | { kind: 'key'; path: string; origin: 'identityFile' | '~/.ssh/config' | 'default' }
@@ -25,9 +25,11 @@ type Candidate =
 
 export interface AuthSettings {
   user: string;
-  /** The address as written in the cluster file (what ~/.ssh/config's Host lines match). */
+  /** The address connected to (after ~/.ssh/config's HostName): `%h` in IdentityFile paths. */
   host: string;
   identityFile?: string | undefined;
+  /** ~/.ssh/config's IdentityFile lines for this host, unexpanded (ssh-config.ts). */
+  configIdentityFiles?: readonly string[] | undefined;
   passwordEnv?: string | undefined;
   home: string;
   env: NodeJS.ProcessEnv;
@@ -69,9 +71,8 @@ async function candidates(s: AuthSettings): Promise<Candidate[]> {
   if (s.identityFile) addKey(s.identityFile, 'identityFile');
   const agentSocket = s.env.SSH_AUTH_SOCK;
   if (agentSocket) out.push({ kind: 'agent', socket: agentSocket });
-  const config = await readSshConfigFor(s.home, s.host);
   const ctx = { home: s.home, host: s.host, remoteUser: s.user, localUser: userInfo().username };
-  for (const f of config.identityFiles) {
+  for (const f of s.configIdentityFiles ?? []) {
     const path = expandIdentityPath(f, ctx);
     if (await exists(path)) addKey(path, '~/.ssh/config');
   }

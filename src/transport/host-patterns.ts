@@ -1,5 +1,5 @@
 /**
- * OpenSSH's host pattern matching (match.c), shared by known_hosts and ~/.ssh/config:
+ * OpenSSH's host pattern matching (match.c) for known_hosts (~/.ssh/config is read by ssh -G itself):
  * `*` matches any run of characters, `?` exactly one, a leading `!` negates.
  */
 

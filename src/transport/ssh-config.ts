@@ -1,69 +1,100 @@
 /**
- * A deliberately small ~/.ssh/config reader: `Host` blocks (globs, `!` negation) with
- * IdentityFile, User and Port. `Match` blocks, `Include` and every other keyword are
- * ignored. The transport uses IdentityFile; User and Port are parsed for completeness
- * but the cluster file's values win (they are always set there, `root`/22 by default).
+ * ~/.ssh/config as OpenSSH itself reads it: `ssh -G` prints the settings it would use for a
+ * host after Include, Host patterns, Match (host, user, exec, ...) and "first value wins".
+ * k8sprep takes HostName, User, Port, IdentityFile and ProxyJump from it. A second `ssh -G`
+ * with an empty config gives OpenSSH's defaults, so only what the file really sets counts.
+ *
+ * Precedence (like ssh's command line over its config): what the cluster file sets, then
+ * ~/.ssh/config, then k8sprep's defaults (root, 22). The cluster file's values are passed to
+ * `ssh -G` as -l/-p, so `Match user` sees the user k8sprep will log in as.
  */
-import { readFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { access } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { matchHostPatterns } from './host-patterns.js';
 
-export interface SshConfigBlock {
-  /** Host patterns; `['*']` for options written before the first Host line. */
-  patterns: string[];
-  identityFiles: string[];
+export interface JumpHost {
+  host: string;
   user?: string;
   port?: number;
 }
 
+/** What ~/.ssh/config sets for one host; absent fields are not set there. */
 export interface SshConfigForHost {
-  identityFiles: string[];
+  hostName?: string;
   user?: string;
   port?: number;
+  identityFiles: string[];
+  proxyJump?: JumpHost;
 }
 
-/** Splits `Key value`, `Key=value` and `Key "quoted value"`. */
-function splitLine(line: string): [string, string[]] | undefined {
-  const m = /^\s*([A-Za-z]+)\s*(?:=\s*|\s+)(.*)$/.exec(line);
-  if (!m || m[1] === undefined || m[2] === undefined) return undefined;
-  const args = [...m[2].matchAll(/"([^"]*)"|(\S+)/g)].map((a) => a[1] ?? a[2] ?? '');
-  return [m[1].toLowerCase(), args];
+export interface SshConfigQuery {
+  /** Whose ~/.ssh/config. */
+  home: string;
+  /** The address as written in the cluster file (what Host lines match). */
+  host: string;
+  /** Set in the cluster file: wins over the config (passed as -l / -p). */
+  user?: string | undefined;
+  port?: number | undefined;
 }
 
-export function parseSshConfig(text: string): SshConfigBlock[] {
-  const blocks: SshConfigBlock[] = [];
-  let current: SshConfigBlock | undefined = { patterns: ['*'], identityFiles: [] };
-  blocks.push(current);
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const parsed = splitLine(line);
-    if (!parsed) continue;
-    const [key, args] = parsed;
-    if (key === 'host') {
-      current = { patterns: args, identityFiles: [] };
-      blocks.push(current);
-    } else if (key === 'match') {
-      // Match criteria are not evaluated: its options must not leak into a Host block.
-      current = undefined;
-    } else if (current && args[0] !== undefined) {
-      if (key === 'identityfile') current.identityFiles.push(args[0]);
-      else if (key === 'user') current.user ??= args[0];
-      else if (key === 'port' && /^\d+$/.test(args[0])) current.port ??= Number(args[0]);
-    }
+/** ~/.ssh/config exists but cannot be read the way ssh reads it (no ssh client, a syntax error). */
+export class SshConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SshConfigError';
   }
-  return blocks;
 }
 
-/** Like ssh: the first User/Port obtained wins, IdentityFiles accumulate in order. */
-export function sshConfigFor(blocks: readonly SshConfigBlock[], host: string): SshConfigForHost {
+type Settings = Map<string, string[]>;
+
+function sshG(config: string, q: SshConfigQuery): Promise<Settings> {
+  const args = ['-G', '-F', config, ...(q.user ? ['-l', q.user] : []), ...(q.port ? ['-p', String(q.port)] : []), '--', q.host];
+  return new Promise((done, fail) => {
+    execFile('ssh', args, { encoding: 'utf8', timeout: 10_000 }, (err, stdout, stderr) => {
+      if (err) {
+        const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'the OpenSSH client `ssh` that reads it is not installed (Debian: openssh-client)' : (stderr.trim().split('\n')[0] ?? err.message);
+        return fail(new SshConfigError(`cannot read ${config} for ${q.host}: ${why}`));
+      }
+      const settings: Settings = new Map();
+      for (const line of stdout.split('\n')) {
+        const m = /^(\S+)\s+(.*)$/.exec(line);
+        if (!m?.[1] || m[2] === undefined) continue;
+        const key = m[1].toLowerCase();
+        settings.set(key, [...(settings.get(key) ?? []), m[2]]);
+      }
+      done(settings);
+    });
+  });
+}
+
+/** `[user@]host[:port]`, `ssh://[user@]host[:port]`, IPv6 in brackets. One hop only. */
+export function parseJump(spec: string): JumpHost {
+  if (spec.includes(',')) throw new SshConfigError(`ProxyJump ${spec}: more than one jump host is not supported (use one, or spec.ssh.bastion)`);
+  const m = /^(?:ssh:\/\/)?(?:([^@]+)@)?(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(spec);
+  if (!m?.[2]) throw new SshConfigError(`ProxyJump ${spec}: not [user@]host[:port]`);
+  return { host: m[2].replace(/^\[|\]$/g, ''), ...(m[1] ? { user: m[1] } : {}), ...(m[3] ? { port: Number(m[3]) } : {}) };
+}
+
+const first = (s: Settings, key: string) => s.get(key)?.[0];
+
+/** What ~/.ssh/config sets for `q.host`; nothing (and no ssh run) when there is no such file. */
+export async function resolveSshConfig(q: SshConfigQuery): Promise<SshConfigForHost> {
+  const config = join(q.home, '.ssh', 'config');
+  const exists = await access(config).then(
+    () => true,
+    () => false,
+  );
+  if (!exists) return { identityFiles: [] };
+  const [mine, defaults] = await Promise.all([sshG(config, q), sshG('/dev/null', q)]);
   const out: SshConfigForHost = { identityFiles: [] };
-  for (const b of blocks) {
-    if (!matchHostPatterns(host, b.patterns)) continue;
-    out.identityFiles.push(...b.identityFiles);
-    if (b.user !== undefined) out.user ??= b.user;
-    if (b.port !== undefined) out.port ??= b.port;
-  }
+  const differs = (key: string) => first(mine, key) !== undefined && first(mine, key) !== first(defaults, key);
+  if (differs('hostname')) out.hostName = first(mine, 'hostname') as string;
+  if (!q.user && differs('user')) out.user = first(mine, 'user') as string;
+  if (!q.port && differs('port')) out.port = Number(first(mine, 'port'));
+  const files = mine.get('identityfile') ?? [];
+  if (files.join('\n') !== (defaults.get('identityfile') ?? []).join('\n')) out.identityFiles = files;
+  const jump = first(mine, 'proxyjump');
+  if (jump && jump !== 'none') out.proxyJump = parseJump(jump);
   return out;
 }
 
@@ -75,13 +106,4 @@ export function expandIdentityPath(path: string, ctx: { home: string; host: stri
   if (expanded === '~') return ctx.home;
   if (expanded.startsWith('~/')) return join(ctx.home, expanded.slice(2));
   return resolve(expanded);
-}
-
-/** ~/.ssh/config's settings for `host`; none when the file is missing or unreadable. */
-export async function readSshConfigFor(home: string, host: string): Promise<SshConfigForHost> {
-  try {
-    return sshConfigFor(parseSshConfig(await readFile(join(home, '.ssh', 'config'), 'utf8')), host);
-  } catch {
-    return { identityFiles: [] };
-  }
 }

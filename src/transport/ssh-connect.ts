@@ -40,6 +40,8 @@ export interface Endpoint {
   port: number;
   user: string;
   identityFile?: string | undefined;
+  /** ~/.ssh/config's IdentityFiles for this host (tried after the agent). */
+  configIdentityFiles?: readonly string[] | undefined;
   passwordEnv?: string | undefined;
 }
 
@@ -125,6 +127,7 @@ export async function openClient(ep: Endpoint, s: ConnectSettings, sock?: Duplex
     user: ep.user,
     host: ep.address,
     identityFile: ep.identityFile,
+    configIdentityFiles: ep.configIdentityFiles,
     passwordEnv: ep.passwordEnv,
     home: s.home,
     env: s.env,

@@ -15,6 +15,7 @@ import { describeScript, scriptCommand, signalExitStatus, sudoProblemMessage, Su
 import { LineSplitter } from './lines.js';
 import type { CredentialPrompts } from './prompts.js';
 import { openClient, type ConnectSettings, type Endpoint } from './ssh-connect.js';
+import { resolveSshConfig, type SshConfigQuery } from './ssh-config.js';
 import { announcingSession, sessionGroup, stopSessionGroup } from './ssh-stop.js';
 import type { OutputHandlers, Transport } from './types.js';
 
@@ -45,7 +46,8 @@ interface Running {
 export class SshTransport implements Transport {
   readonly hostName: string;
   private readonly settings: ConnectSettings;
-  private readonly endpoint: Endpoint;
+  /** The cluster file's view until open() has read ~/.ssh/config, then where it really connects. */
+  private endpoint: Endpoint;
   private connecting: Promise<Client> | undefined;
   private client: Client | undefined;
   private bastion: BastionLease | undefined;
@@ -97,8 +99,51 @@ export class SshTransport implements Transport {
     return this.connecting;
   }
 
+  /** This host's and its jump host's endpoints: the cluster file's values, then ~/.ssh/config's (ssh-config.ts). */
+  private async route(): Promise<{ endpoint: Endpoint; bastion?: Endpoint }> {
+    const ssh = this.host.ssh;
+    const origins = this.host.sshOrigins ?? {};
+    const home = this.settings.home;
+    const lookup = async (q: SshConfigQuery) => {
+      try {
+        return await resolveSshConfig(q);
+      } catch (err) {
+        throw new TransportError(this.hostName, err instanceof Error ? err.message : String(err), { cause: err });
+      }
+    };
+    const mine = await lookup({ home, host: this.host.address, user: origins.user ? ssh.user : undefined, port: origins.port ? ssh.port : undefined });
+    const address = mine.hostName ?? this.host.address;
+    const port = mine.port ?? ssh.port;
+    const endpoint: Endpoint = {
+      hostName: this.host.name,
+      label: `${this.host.name} (${hostPort(address, port)})`,
+      address,
+      port,
+      user: mine.user ?? ssh.user,
+      identityFile: ssh.identityFile,
+      configIdentityFiles: mine.identityFiles,
+      passwordEnv: ssh.passwordEnv,
+    };
+    // The cluster file's bastion wins over ProxyJump; either one's own ~/.ssh/config entry still applies.
+    const jump = ssh.bastion ?? mine.proxyJump;
+    if (!jump) return { endpoint };
+    const viaConfig = await lookup({ home, host: jump.host, user: jump.user, port: jump.port });
+    const b = { address: viaConfig.hostName ?? jump.host, port: jump.port ?? viaConfig.port ?? 22, user: jump.user ?? viaConfig.user ?? 'root' };
+    const bastion: Endpoint = {
+      hostName: this.hostName,
+      label: `bastion ${hostPort(b.address, b.port)}${ssh.bastion ? '' : ` (ProxyJump in ${join(home, '.ssh', 'config')})`}`,
+      ...b,
+      identityFile: ssh.bastion?.identityFile,
+      configIdentityFiles: viaConfig.identityFiles,
+      passwordEnv: ssh.passwordEnv,
+    };
+    return { endpoint, bastion };
+  }
+
   private async open(): Promise<Client> {
-    const sock = this.host.ssh.bastion ? await this.throughBastion() : undefined;
+    const route = await this.route();
+    this.endpoint = route.endpoint;
+    const sock = route.bastion ? await this.throughBastion(route.bastion) : undefined;
     let client: Client;
     try {
       client = await openClient(this.endpoint, this.settings, sock);
@@ -121,13 +166,19 @@ export class SshTransport implements Transport {
   }
 
   /** Logs in to the bastion (shared) and opens a direct-tcpip channel to this host through it. */
-  private async throughBastion(): Promise<Duplex> {
-    const b = this.host.ssh.bastion;
-    if (!b) throw new Error('no bastion');
-    const label = `bastion ${hostPort(b.host, b.port)}`;
-    const endpoint: Endpoint = { hostName: this.hostName, label, address: b.host, port: b.port, user: b.user, identityFile: b.identityFile, passwordEnv: this.host.ssh.passwordEnv };
+  private async throughBastion(endpoint: Endpoint): Promise<Duplex> {
+    const label = endpoint.label;
     // Hosts share a bastion login only when every input of that login is the same.
-    const key = JSON.stringify([b.host, b.port, b.user, b.identityFile ?? '', this.host.ssh.passwordEnv ?? '', this.settings.knownHostsPath, this.settings.home]);
+    const key = JSON.stringify([
+      endpoint.address,
+      endpoint.port,
+      endpoint.user,
+      endpoint.identityFile ?? '',
+      endpoint.configIdentityFiles ?? [],
+      this.host.ssh.passwordEnv ?? '',
+      this.settings.knownHostsPath,
+      this.settings.home,
+    ]);
     this.bastion = await acquireBastion(key, this.hostName, () => openClient(endpoint, this.settings));
     const client = this.bastion.client;
     const target = hostPort(this.endpoint.address, this.endpoint.port);
@@ -173,7 +224,7 @@ export class SshTransport implements Transport {
 
   async runScript(script: string, args: readonly string[], handlers: OutputHandlers = {}): Promise<number> {
     const client = await this.ensureClient();
-    const root = this.host.ssh.user === 'root';
+    const root = this.endpoint.user === 'root';
     const password = root ? undefined : await (this.sudoPassword ??= sudoPassword(this.hostName, { ...this.endpoint, env: this.settings.env, prompts: this.settings.prompts }));
     const { command: bare, stdinPrefix } = scriptCommand(args, { root, sudoPassword: password });
     const command = announcingSession(bare);
@@ -266,7 +317,7 @@ export class SshTransport implements Transport {
     // until its next write hit the closed pipe — or forever, if it never writes again.
     const live = this.client;
     if (live) {
-      const root = this.host.ssh.user === 'root';
+      const root = this.endpoint.user === 'root';
       const sudoPassword = root ? undefined : await this.sudoPassword?.catch(() => undefined);
       await Promise.all(runs.map((run) => (run.pgid === undefined ? undefined : stopSessionGroup(live, run.pgid, { root, sudoPassword }))));
     }

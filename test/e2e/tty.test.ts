@@ -106,3 +106,16 @@ test('Ctrl-C at the passphrase question ends the run there: one line, exit 130, 
   expect(r.stdout.match(/^interrupted \(Ctrl-C\).*$/gm)).toHaveLength(1);
   expect(await Promise.all(fleet.hosts.map(async (h) => (await h.calls()).length))).toEqual(before);
 }, 300_000);
+
+test('--no-color: the live task list draws no colours (listr2 reads it too); without it, it does', async () => {
+  const file = clusterFile('colour', fleet.clusterYaml({ version: VERSION, only: ['tty1'] }));
+  const sgr = /\u001b\[[0-9;]*m/;
+  const draw = async (extra: string[]) => {
+    cli = startCliInPty(['node', 'init', '--prep-only', '--only', 'swap', '-c', file, ...extra], { cwd: work, home: fleet.home });
+    const r = await cli.result;
+    expect([r.code, r.stdout]).toEqual([0, expect.stringMatching(/1 of 1 host succeeded/)]);
+    return cli.raw();
+  };
+  expect(await draw([])).toMatch(sgr);
+  expect(await draw(['--no-color'])).not.toMatch(sgr);
+}, 300_000);

@@ -10,6 +10,8 @@ import { BIN, type CliOptions, type CliResult } from './cli.js';
 export interface PtyCli {
   /** Everything the terminal showed so far, escape sequences removed. */
   screen(): string;
+  /** The same with its escape sequences (colours, cursor moves). */
+  raw(): string;
   /** Types `text` (use "\r" for Enter). */
   type(text: string): void;
   /** Resolves once the screen matches; rejects after `timeoutMs` with what it showed. */
@@ -58,6 +60,7 @@ export function startCliInPty(args: readonly string[], opts: CliOptions): PtyCli
   const screen = () => stripAnsi(raw);
   return {
     screen,
+    raw: () => raw,
     type: (text) => void child.stdin.write(text),
     waitFor: (pattern, timeoutMs = 60_000) =>
       new Promise<void>((resolve, reject) => {

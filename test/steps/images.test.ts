@@ -92,10 +92,10 @@ describe('k8sprep images list', () => {
     }
   });
 
-  test('--host flags and --json', async () => {
+  test('--version (no cluster file) and --json', async () => {
     const dir = tempDir();
     try {
-      const r = await runCli(['images', 'list', '--host', '192.168.56.11', '--os', 'arch', '--version', '1.34.2', '--json'], { cwd: dir.path });
+      const r = await runCli(['images', 'list', '--version', '1.34.2', '--json'], { cwd: dir.path });
       expect(r.code).toBe(0);
       const images = JSON.parse(r.stdout) as { component: string; image: string }[];
       expect(images.map((i) => i.component)).toEqual(['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy', 'coredns', 'pause', 'etcd']);
@@ -108,7 +108,7 @@ describe('k8sprep images list', () => {
   test('a patch newer than the table: the last known tags on stdout, a note on stderr saying so', async () => {
     const dir = tempDir();
     try {
-      const r = await runCli(['images', 'list', '--host', '192.168.56.11', '--os', 'arch', '--version', '1.34.7'], { cwd: dir.path });
+      const r = await runCli(['images', 'list', '--version', '1.34.7'], { cwd: dir.path });
       expect(r.code).toBe(0);
       expect(r.stdout.split('\n').filter((l) => l.includes('etcd'))).toEqual(['registry.aliyuncs.com/google_containers/etcd:3.6.5-0']);
       expect(r.stderr).toBe(`k8sprep: note: ${imageTableNote(parseVersion('1.34.7')) ?? ''}\n`);

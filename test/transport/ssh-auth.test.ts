@@ -158,7 +158,7 @@ describe('~/.ssh/config and default keys', () => {
   it("uses ~/.ssh/config's IdentityFile for the host", async () => {
     const home = newHome();
     copyFileSync(plainKey, join(home, '.ssh', 'cluster_key'));
-    writeFileSync(join(home, '.ssh', 'config'), `Host other\n  IdentityFile ~/.ssh/nope\n\nHost 127.0.0.6*\n  IdentityFile ~/.ssh/cluster_key\n  User ignored\n`);
+    writeFileSync(join(home, '.ssh', 'config'), `Host other\n  IdentityFile ~/.ssh/nope\n\nHost 127.0.0.6*\n  IdentityFile ~/.ssh/cluster_key\n`);
     expect((await runCaptured(transport({}, { home }), 'echo config')).stdout).toEqual(['config']);
   });
 

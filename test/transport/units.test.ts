@@ -2,38 +2,15 @@
 import { describeScript, scriptCommand, signalExitStatus, sudoProblem, SudoWatch } from '../../src/transport/command.js';
 import { LineSplitter } from '../../src/transport/lines.js';
 import { interactivePrompts, noPrompts } from '../../src/transport/prompts.js';
-import { expandIdentityPath, parseSshConfig, sshConfigFor } from '../../src/transport/ssh-config.js';
+import { expandIdentityPath, parseJump } from '../../src/transport/ssh-config.js';
 import { runBash } from '../helpers/bash.js';
 
-describe('~/.ssh/config', () => {
-  const config = parseSshConfig(
-    [
-      'IdentityFile ~/.ssh/global',
-      '# comment',
-      'Host bastion jump.*',
-      '  User ops',
-      '  Port 2200',
-      'Host 10.0.0.* !10.0.0.99',
-      '  IdentityFile=~/.ssh/cluster',
-      '  User admin',
-      '  IdentityFile "/keys/with space"',
-      'Match user root',
-      '  IdentityFile ~/.ssh/from-match',
-      'Host *',
-      '  User fallback',
-      '  Port 22',
-      '  IdentityFile %d/.ssh/%r@%h',
-    ].join('\n'),
-  );
-
-  it('collects IdentityFiles in order, first User/Port wins, negations and Match blocks respected', () => {
-    expect(sshConfigFor(config, '10.0.0.5')).toEqual({
-      identityFiles: ['~/.ssh/global', '~/.ssh/cluster', '/keys/with space', '%d/.ssh/%r@%h'],
-      user: 'admin',
-      port: 22,
-    });
-    expect(sshConfigFor(config, '10.0.0.99')).toEqual({ identityFiles: ['~/.ssh/global', '%d/.ssh/%r@%h'], user: 'fallback', port: 22 });
-    expect(sshConfigFor(config, 'jump.example')).toMatchObject({ user: 'ops', port: 2200 });
+describe('~/.ssh/config pieces (resolution itself: ssh-config.test.ts, against sshd)', () => {
+  it('reads one ProxyJump hop: [user@]host[:port], ssh:// and bracketed IPv6; refuses several hops', () => {
+    expect(parseJump('jump.example')).toEqual({ host: 'jump.example' });
+    expect(parseJump('ops@jump.example:2200')).toEqual({ host: 'jump.example', user: 'ops', port: 2200 });
+    expect(parseJump('ssh://ops@[fd00::1]:22')).toEqual({ host: 'fd00::1', user: 'ops', port: 22 });
+    expect(() => parseJump('a,b')).toThrow(/more than one jump host/);
   });
 
   it('expands ~ and % tokens', () => {

@@ -1,11 +1,11 @@
 import { Flags } from '@oclif/core';
 import { existsSync } from 'node:fs';
 import { BaseCommand } from '../../cli/base.js';
-import { requireIdentityFiles } from '../../cluster/identity-files.js';
+import { certsRenewAction } from '../../actions/certs-renew.js';
 import { configFlag, durationFlagHours, hostRunFlags, sshHostFlags } from '../../cli/flags.js';
+import { requireIdentityFiles } from '../../cluster/identity-files.js';
 import { loadClusterFile } from '../../cluster/load.js';
 import { InputError } from '../../errors.js';
-import { certsRenewAction } from '../../actions/certs-renew.js';
 import { formatRenewSummary } from '../../output/renew-summary.js';
 import { defaultPkiDir } from '../../pki/index.js';
 import { runAction } from '../../run/action.js';
@@ -41,6 +41,7 @@ export default class CertsRenew extends BaseCommand {
     'accept-new-host-keys': sshHostFlags['accept-new-host-keys'],
     'ask-pass': sshHostFlags['ask-pass'],
     verbose: hostRunFlags.verbose,
+    quiet: sshHostFlags.quiet,
     json: Flags.boolean({ description: 'print the summary as JSON', exclusive: ['dry-run'] }),
   };
 
@@ -59,7 +60,8 @@ export default class CertsRenew extends BaseCommand {
     const interrupt = handleInterrupts(
       () => 'interrupted (Ctrl-C): ending the running script; a host past its commit point finishes its renewal by itself (or at the next certs renew); the summary follows (Ctrl-C again quits at once)',
     );
-    const quiet = flags.json;
+    // --json and --quiet print no progress; --quiet ends with the failures and the verdict only.
+    const quiet = flags.json || flags.quiet;
     if (dryRun) process.stderr.write('note: the dry run reads /etc/kubernetes on each control plane (read-only) to plan the renewal; it writes nothing\n');
     try {
       const factory = await transportFactory(flags, interrupt);
@@ -90,9 +92,11 @@ export default class CertsRenew extends BaseCommand {
       });
       await collector?.emit(hosts, { out: flags.out, showSecrets: flags['show-secrets'], write: (t) => process.stdout.write(t) });
       const summary = action.summary();
-      const text = quiet ? `${JSON.stringify(summary, null, 2)}\n` : formatRenewSummary(summary);
+      const failures = summary.hosts.filter((h) => h.status === 'failed').map((h) => `${h.host}: FAILED in ${h.failedStep ?? '?'}: ${h.error ?? 'failed'}\n`);
+      const full = formatRenewSummary(summary);
+      const text = flags.json ? `${JSON.stringify(summary, null, 2)}\n` : flags.quiet ? `${failures.join('')}${full.trimEnd().split('\n').at(-1) ?? ''}\n` : full;
       // A dry run's stdout is the scripts alone.
-      (dryRun ? process.stderr : process.stdout).write(dryRun ? text : `\n${text}`);
+      (dryRun ? process.stderr : process.stdout).write(dryRun || flags.quiet ? text : `\n${text}`);
       if (interrupt.signal.aborted) this.exit(INTERRUPTED_EXIT);
       if (!summary.ok) this.exit(1);
     } finally {

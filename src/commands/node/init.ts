@@ -44,7 +44,7 @@ export default class NodeInit extends BaseCommand {
               prepare: async () => {
                 adminConf = adminConfPath(cluster);
                 const prepared = await prepareLocalState(cluster);
-                if (flags['dry-run'] || !flags.json) {
+                if (!flags.quiet && (flags['dry-run'] || !flags.json)) {
                   const made = prepared.created.length ? `made ${prepared.created.length} file(s)` : 'nothing to make';
                   process.stderr.write(`note: local state in ${cluster.stateDir} (PKI, bootstrap token) is ready before any host is contacted: ${made}\n`);
                 }

@@ -2,7 +2,7 @@
  * The read-only script that fetches a control plane's PKI: every regular file under
  * /etc/kubernetes/pki and every /etc/kubernetes/*.conf, each as a header line (mode,
  * owner, path relative to /etc/kubernetes), its base64 lines, and an end line; plus the
- * renewals an earlier `certs renew` left unfinished (see src/pki/renew/journal.ts).
+ * renewals an earlier `certs renew` left unfinished (see src/steps/certs/renew-journal.ts).
  *
  * The output carries private keys. Only the parser (read-parse.ts) sees those lines; the
  * runner never logs or prints them.
