@@ -10,6 +10,7 @@ import { containerdStep } from '../steps/containerd.js';
 import { crictlStep } from '../steps/crictl.js';
 import { firewallStep } from '../steps/firewall.js';
 import { hostnameStep } from '../steps/hostname.js';
+import { addonImagesStep } from '../steps/addon-images.js';
 import { imagesStep } from '../steps/images.js';
 import { ipvsToolsStep } from '../steps/ipvs-tools.js';
 import { kernelModulesStep } from '../steps/kernel-modules.js';
@@ -67,5 +68,6 @@ export const prepPhase: StepsPhase = {
     kubernetesPackagesStep,
     crictlStep,
     imagesStep,
+    addonImagesStep,
   ],
 };

@@ -5,6 +5,7 @@ import type { FieldPath } from './locate.js';
 import { addressKey, type Cidr, cidrContains, cidrsOverlap, parseCidr } from './net.js';
 import { ipv6NotSupported } from './shapes.js';
 import type { OsId } from './types.js';
+import { cniProblem } from './addons.js';
 import { nftablesKernelProblem, nftablesVersionProblem, parseVersion, versionProblem } from './versions.js';
 
 export interface FieldProblem {
@@ -72,6 +73,10 @@ export function crossFieldProblems(file: CrossFieldInput): FieldProblem[] {
   if (k8s.cniManifest !== undefined && k8s.cni === 'none') {
     problems.push({ path: [...K8S, 'cniManifest'], reason: 'is only for cni calico or flannel; cni is none (k8sprep applies no CNI)' });
   }
+  // Calico is the default CNI; a pinned manifest (cniManifest) is the operator's choice of release.
+  const cni = k8s.cni ?? 'calico';
+  const cniRefused = version && !generic && k8s.cniManifest === undefined && (cni === 'calico' || cni === 'flannel' || cni === 'none') ? cniProblem(cni, version) : undefined;
+  if (cniRefused) problems.push({ path: [...K8S, k8s.cni === undefined ? 'version' : 'cni'], reason: cniRefused });
 
   const seenNames = new Map<string, number>();
   const seenAddresses = new Map<string, number>();

@@ -6,6 +6,10 @@ export interface BootstrapInputs {
   state: LocalState;
   /** --wait: how long the nodes may take to become Ready. */
   waitSeconds: number;
+  /** The host this action runs `kubeadm init` on (node init: the first control plane; node join: none). */
+  initHost?: string | undefined;
+  /** The nodes to wait for until Ready (default: every host of the cluster). */
+  waitFor?: readonly string[] | undefined;
 }
 
 /** What a step knows when it renders its fragments: pure data, no I/O. */

@@ -23,6 +23,7 @@ export const APISERVER_BIND_PORT = 6443;
 export const KUBEADM_DIR = '/etc/kubernetes/k8sprep';
 export const INIT_CONFIG = `${KUBEADM_DIR}/kubeadm-init.yaml`;
 export const JOIN_CONFIG = `${KUBEADM_DIR}/kubeadm-join.yaml`;
+export const TOKEN_CONFIG = `${KUBEADM_DIR}/token.yaml`;
 export const TOKEN_DESCRIPTION = 'k8sprep bootstrap token';
 export const TOKEN_GROUPS = ['system:bootstrappers:kubeadm:default-node-token'];
 
@@ -101,6 +102,19 @@ export function initConfig(cluster: Cluster, host: Host, os: OsId): string {
   const kubelet = { apiVersion: 'kubelet.config.k8s.io/v1beta1', kind: 'KubeletConfiguration', cgroupDriver: 'systemd' };
   const proxy = { apiVersion: 'kubeproxy.config.k8s.io/v1alpha1', kind: 'KubeProxyConfiguration', mode: k8s.proxyMode };
   return documents([init, clusterConfig, kubelet, proxy]);
+}
+
+/**
+ * What `kubeadm token create --config` reads on the control plane that keeps the token valid:
+ * the token (InitConfiguration's bootstrapTokens) and the version (without it kubeadm asks
+ * dl.k8s.io which version is stable).
+ */
+export function tokenConfig(cluster: Cluster): string {
+  const api = kubeadmApi(cluster);
+  return documents([
+    { apiVersion: api, kind: 'InitConfiguration', bootstrapTokens: [{ token: TOKEN_PLACEHOLDER, description: TOKEN_DESCRIPTION, ttl: '24h0m0s', usages: ['signing', 'authentication'], groups: TOKEN_GROUPS }] },
+    { apiVersion: api, kind: 'ClusterConfiguration', kubernetesVersion: `v${cluster.kubernetes.version.full}` },
+  ]);
 }
 
 /** /etc/kubernetes/k8sprep/kubeadm-join.yaml on every other node. */

@@ -3,6 +3,7 @@ import { BaseCommand } from '../../cli/base.js';
 import { configFlag } from '../../cli/flags.js';
 import { loadClusterFile, validateClusterObject } from '../../cluster/load.js';
 import { formatPath } from '../../cluster/locate.js';
+import { addonImages } from '../../cluster/addons.js';
 import { imageTableNote, kubeadmImages } from '../../cluster/images.js';
 import type { Cluster } from '../../cluster/types.js';
 
@@ -17,10 +18,16 @@ function clusterOfVersion(version: string): Cluster {
   return validateClusterObject(raw, (problems) => problems.map((p) => ({ path: formatPath(p.path) === 'spec.kubernetes.version' ? '--version' : formatPath(p.path), reason: p.reason })));
 }
 
+/** `ghcr.io/kube-vip/kube-vip:v1.0.1` -> `kube-vip`. */
+function addonComponent(image: string): string {
+  return (image.split('/').pop() ?? image).replace(/:.*$/, '');
+}
+
 export default class ImagesList extends BaseCommand {
   static override summary = "The images kubeadm needs for the cluster's version, from its image repository";
   static override description =
-    'One image per line, in the order `kubeadm config images list` prints them, from spec.kubernetes.imageRepository ' +
+    'One image per line: kubeadm\'s, in the order `kubeadm config images list` prints them, from spec.kubernetes.imageRepository, ' +
+    'then the load balancer\'s and the CNI\'s (upstream names; spec.mirrors.registries makes them pullable) ' +
     '(with --version: the default, registry.aliyuncs.com/google_containers). Contacts no host: the versions come from ' +
     'the table of kubeadm releases built into k8sprep. For a patch release newer than that table, a note on stderr ' +
     'says the tags are the last known ones (hosts pull what their installed kubeadm lists).';
@@ -34,7 +41,9 @@ export default class ImagesList extends BaseCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(ImagesList);
     const cluster = flags.version === undefined ? await loadClusterFile(flags.config ?? 'cluster.yaml') : clusterOfVersion(flags.version);
-    const images = kubeadmImages(cluster.kubernetes.version, cluster.kubernetes.imageRepository);
+    // kubeadm's, then the load balancer's and the CNI's (upstream names: mirrors.registries serves them).
+    const addons = addonImages(cluster, { isControlPlane: true }).map((image) => ({ component: addonComponent(image), image }));
+    const images = [...kubeadmImages(cluster.kubernetes.version, cluster.kubernetes.imageRepository), ...addons];
     this.log(flags.json ? JSON.stringify(images, null, 2) : images.map((i) => i.image).join('\n'));
     // On stderr, so the list on stdout stays one image per line (or JSON) for scripts.
     const note = imageTableNote(cluster.kubernetes.version);

@@ -2,10 +2,12 @@
  * The stored bootstrap token, valid for at least another hour, before any join (tokens expire
  * after 24 h; DESIGN §4 "Tokens expire"): on the first control plane, `kubeadm token list` must
  * show it with an expiry more than an hour away (or none); otherwise it is deleted and created
- * again from the init config's bootstrapTokens (`kubeadm token create --config`), so the token
+ * again from a config's bootstrapTokens (`kubeadm token create --config`, 0600), so the token
  * never appears on a command line. Only the token's public id is in the script.
  */
-import { INIT_CONFIG } from '../../templates/kubeadm-config.js';
+import { writeFile } from '../../script/files.js';
+import { TOKEN_CONFIG, tokenConfig } from '../../templates/kubeadm-config.js';
+import { kubeadmConfigFile } from './kubeadm-init.js';
 import type { Step, StepContext } from '../types.js';
 
 /** The token's public part (`abcdef` of `abcdef.0123456789abcdef`): its Secret's name, not a credential. */
@@ -27,13 +29,16 @@ k8sprep_token_valid() {
 export const bootstrapTokenStep: Step = {
   id: 'bootstrap-token',
   title: 'Keep the bootstrap token valid for the joins',
-  appliesTo: (ctx) => ctx.host === ctx.cluster.firstControlPlane,
+  // Where: the phase's placement (the control plane that inits, or any healthy one).
+  appliesTo: () => true,
   helpers: () => TOKEN_VALID,
   check: (ctx) => `k8sprep_token_valid ${tokenId(ctx)}`,
   apply: (ctx) =>
     [
+      'mkdir -p /etc/kubernetes/k8sprep && chmod 700 /etc/kubernetes/k8sprep',
+      writeFile(kubeadmConfigFile(ctx, TOKEN_CONFIG, tokenConfig(ctx.cluster))),
       `kubeadm token delete ${tokenId(ctx)} >/dev/null 2>&1 || true`,
-      `kubeadm token create --config ${INIT_CONFIG} >/dev/null`,
+      `kubeadm token create --config ${TOKEN_CONFIG} >/dev/null`,
       `k8sprep_note "the bootstrap token ${tokenId(ctx)} had expired or was about to: created again for 24 h"`,
     ].join('\n'),
 };

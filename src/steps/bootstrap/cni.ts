@@ -68,7 +68,7 @@ function setPodCidr(p: CniPlan, podSubnet: string): string[] {
 export const cniStep: Step = {
   id: 'cni',
   title: 'Apply the CNI with the pod CIDR',
-  appliesTo: (ctx) => ctx.host === ctx.cluster.firstControlPlane && ctx.cluster.kubernetes.cni !== 'none',
+  appliesTo: (ctx) => ctx.cluster.kubernetes.cni !== 'none',
   helpers: (ctx) => {
     const p = plan(ctx);
     return [KUBECTL, ['# k8sprep_cni_patch FILE: the pod CIDR set in the downloaded manifest.', 'k8sprep_cni_patch() {', ...setPodCidr(p, ctx.cluster.kubernetes.podSubnet).map((l) => `  ${l}`), '}'].join('\n')];

@@ -13,7 +13,7 @@ import { REGISTRATION } from './host-values.js';
 export const halfJoinedStep: Step = {
   id: 'half-joined',
   title: 'Reset a node that an earlier join left half-joined',
-  appliesTo: (ctx) => ctx.host !== ctx.cluster.firstControlPlane,
+  appliesTo: (ctx) => ctx.bootstrap?.initHost !== ctx.host.name,
   helpers: () => REGISTRATION,
   check: (ctx) => `case $(k8sprep_registration ${ctx.host.name}) in fresh | registered) return 0 ;; *) return 1 ;; esac`,
   apply: (ctx) =>

@@ -57,7 +57,7 @@ function kubeVipSwitch(ctx: StepContext): string[] {
 export const kubeadmInitStep: Step = {
   id: 'kubeadm-init',
   title: 'Create the cluster with kubeadm init (once)',
-  appliesTo: (ctx) => ctx.host === ctx.cluster.firstControlPlane,
+  appliesTo: (ctx) => ctx.bootstrap?.initHost === ctx.host.name,
   helpers: (ctx) => [nodeIpFunction(ctx.host), ADDRESS_INTERFACE, KUBECTL, WAIT_READYZ, CLUSTER_EXISTS],
   check: () => 'k8sprep_cluster_exists',
   apply: (ctx) => {

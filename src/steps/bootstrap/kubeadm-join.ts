@@ -20,7 +20,8 @@ function caCertHash(ctx: StepContext): string {
 export const kubeadmJoinStep: Step = {
   id: 'kubeadm-join',
   title: 'Join the cluster with kubeadm join',
-  appliesTo: (ctx) => ctx.host !== ctx.cluster.firstControlPlane,
+  // Where it runs is the phase's placement: every node but the one that inits.
+  appliesTo: (ctx) => ctx.bootstrap?.initHost !== ctx.host.name,
   helpers: (ctx) => [nodeIpFunction(ctx.host), REGISTRATION],
   check: (ctx) => `[ "$(k8sprep_registration ${ctx.host.name})" = registered ]`,
   // The kubelet registers its Node right after its TLS bootstrap: give it a minute.

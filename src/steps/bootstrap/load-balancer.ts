@@ -27,9 +27,9 @@ import { ADDRESS_INTERFACE, KUBELET_CONF, nodeIpFunction } from './host-values.j
 
 const lbOf = (cluster: Cluster) => cluster.controlPlaneEndpoint?.loadBalancer;
 
-/** Kubernetes 1.29+: admin.conf has no rights while `kubeadm init` runs (kube-vip #684). */
+/** Kubernetes 1.29+: admin.conf has no rights while `kubeadm init` runs (kube-vip #684); only the host that inits. */
 export function needsSuperAdminDuringInit(ctx: StepContext): boolean {
-  return ctx.host === ctx.cluster.firstControlPlane && ctx.cluster.kubernetes.version.minor >= 29;
+  return ctx.bootstrap?.initHost === ctx.host.name && ctx.cluster.kubernetes.version.minor >= 29;
 }
 
 function helpers(ctx: StepContext): string[] {

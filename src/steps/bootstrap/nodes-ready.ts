@@ -15,6 +15,10 @@ function waitSeconds(ctx: StepContext): number {
   return ctx.bootstrap?.waitSeconds ?? 600;
 }
 
+function nodeNames(ctx: StepContext): string {
+  return shqAll(ctx.bootstrap?.waitFor ?? ctx.cluster.hosts.map((h) => h.name));
+}
+
 const HELPERS = String.raw`# k8sprep_not_ready NAME...: prints "NAME unregistered" or "NAME <status>" for each node that is not Ready.
 k8sprep_not_ready() {
   local nodes name status
@@ -32,11 +36,11 @@ k8sprep_not_ready() {
 export const nodesReadyStep: Step = {
   id: 'nodes-ready',
   title: 'Wait until every node is Ready',
-  appliesTo: (ctx) => ctx.host === ctx.cluster.firstControlPlane && ctx.cluster.kubernetes.cni !== 'none',
+  appliesTo: (ctx) => ctx.cluster.kubernetes.cni !== 'none',
   helpers: () => [KUBECTL, HELPERS],
-  check: (ctx) => `[ -z "$(k8sprep_not_ready ${shqAll(ctx.cluster.hosts.map((h) => h.name))})" ]`,
+  check: (ctx) => `[ -z "$(k8sprep_not_ready ${nodeNames(ctx)})" ]`,
   apply: (ctx) => {
-    const names = shqAll(ctx.cluster.hosts.map((h) => h.name));
+    const names = nodeNames(ctx);
     return [
       `local deadline=$((SECONDS + ${waitSeconds(ctx)})) waiting name rest line`,
       'while :; do',
@@ -57,5 +61,5 @@ export const nodesReadyStep: Step = {
     ].join('\n');
   },
   // Unregistered nodes are reported, not waited for: done when the registered ones are Ready.
-  verify: (ctx) => `! k8sprep_not_ready ${shqAll(ctx.cluster.hosts.map((h) => h.name))} | grep -qv ' unregistered$'`,
+  verify: (ctx) => `! k8sprep_not_ready ${nodeNames(ctx)} | grep -qv ' unregistered$'`,
 };
