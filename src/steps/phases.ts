@@ -12,13 +12,13 @@ import { crictlStep } from './crictl.js';
 import { firewallStep } from './firewall.js';
 import { hostnameStep } from './hostname.js';
 import { imagesStep } from './images.js';
-import { ipvsToolsStep } from './ipvs-tools.js';
 import { kernelModulesStep } from './kernel-modules.js';
 import { kubernetesPackagesStep } from './kubernetes-packages.js';
 import { osReleaseStep } from './os-release.js';
 import { packageReposStep } from './package-repos.js';
 import { preflightCrossHostCheck } from './preflight/cross-host.js';
 import { preflightStep } from './preflight.js';
+import { proxyToolsStep } from './proxy-tools.js';
 import { selinuxStep } from './selinux.js';
 import { swapStep } from './swap.js';
 import { sysctlStep } from './sysctl.js';
@@ -52,11 +52,11 @@ export const prepPhase: Phase = {
     baseReposStep,
     packageReposStep,
     // Packages from least to most dependent: time sync (certificates want sane clocks), the
-    // ipvs tools, the runtime, its config (chosen by the *installed* containerd version), the
+    // kube-proxy tools, the runtime, its config (chosen by the *installed* containerd version), the
     // Kubernetes tools (which bring crictl on CentOS), crictl's config, and last the image
     // pull, which needs containerd running, kubeadm and crictl.
     timeSyncStep,
-    ipvsToolsStep,
+    proxyToolsStep,
     containerdInstallStep,
     containerdStep,
     kubernetesPackagesStep,

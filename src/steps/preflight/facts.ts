@@ -1,7 +1,7 @@
 /**
- * The facts preflight prints for the cross-host checks (cross-host.ts): identity (hostname,
+ * The facts preflight prints: for the cross-host checks (cross-host.ts) identity (hostname,
  * product_uuid, machine-id, MAC addresses) and the clock, printed last so it is read as
- * close as possible to when the runner receives it.
+ * close as possible to when the runner receives it; for the summary, the clock's sync state.
  */
 export const FACT = {
   hostname: 'hostname',
@@ -17,7 +17,16 @@ export const FACT = {
    * reference clock, not against when each host happened to run.
    */
   clockReceived: 'clock_received',
+  /** Whether chronyd has synchronised the clock: one of TIME_SYNC (time-sync.ts prints it). */
+  timeSync: 'time_sync',
 } as const;
+
+/**
+ * Values of FACT.timeSync. `unsynchronised` is a warning, never a failure (a fresh host's
+ * chronyd may still be reaching its sources): the summary shows it. `unknown`: no chronyd
+ * answered (not installed or not running yet; prep installs and starts it).
+ */
+export const TIME_SYNC = { synchronised: 'synchronised', unsynchronised: 'unsynchronised', unknown: 'unknown' } as const;
 
 /**
  * Interfaces whose MACs are not the machine's: CNI and kube-proxy devices (calico gives every
