@@ -69,56 +69,47 @@ function ownFiles(cluster: Cluster): string[] {
  * `FILE<TAB>ID<TAB>STATE<TAB>VAULT_PATH`. STATE is `retired` when a baseurl, mirrorlist or
  * metalink is on (mirror|mirrorlist).centos.org, else `ok`; VAULT_PATH is what follows
  * mirror.centos.org/centos/7/ (or /$releasever/) in its baseurl, commented out or not, or `-`.
- * `k8sprep_yum_vault_file FILE VAULT` prints FILE with its retired repositories repaired.
- * Both are plain awk (CentOS has gawk; tests run mawk).
+ * `k8sprep_yum_vault_file FILE VAULT` prints FILE with its retired repositories repaired:
+ * moved to VAULT/VAULT_PATH (mirrorlist and old baseurl commented out), or disabled.
+ * One awk program reads sections for both (plain awk: CentOS has gawk, the tests run mawk).
  */
-const HELPERS = String.raw`k8sprep_yum_repos() {
-  if [ "$#" -eq 0 ]; then set -- ${REPO_DIR}/*.repo; fi
-  [ -e "$1" ] || return 0
-  awk '
+const HELPERS = String.raw`k8sprep_yum_awk() {
+  awk -v mode="$1" -v vault="$2" '
     function value(line) { sub(/^[ \t]*#?[ \t]*[A-Za-z_]+[ \t]*=[ \t]*/, "", line); sub(/[ \t\r]+$/, "", line); return line }
-    function flush() { if (id != "" && enabled) printf "%s\t%s\t%s\t%s\n", file, id, (retired ? "retired" : "ok"), (path == "" ? "-" : path) }
-    FNR == 1 { flush(); id = "" }
-    /^[ \t]*\[[^]]+\][ \t\r]*$/ {
-      flush(); id = $0; sub(/^[ \t]*\[/, "", id); sub(/\][ \t\r]*$/, "", id)
-      file = FILENAME; enabled = 1; retired = 0; path = ""; own = 0; next
-    }
-    /^[ \t]*enabled[ \t]*=/ { enabled = (tolower(value($0)) ~ /^(1|yes|true|on)$/); next }
-    /^[ \t]*(baseurl|mirrorlist|metalink)[ \t]*=/ && value($0) ~ /^[A-Za-z]+:\/\/(mirror|mirrorlist)\.centos\.org([:\/?]|$)/ { retired = 1 }
-    /^[ \t]*#?[ \t]*baseurl[ \t]*=/ {
-      u = value($0)
-      if ((!own || $0 !~ /^[ \t]*#/) && match(u, /^https?:\/\/mirror\.centos\.org\/centos\/(7|\$releasever)\//)) {
-        path = substr(u, RSTART + RLENGTH); own = ($0 !~ /^[ \t]*#/)
+    function repaired(   i, line) {
+      print buf[1]
+      if (path != "") {
+        print "# k8sprep: moved to the CentOS 7 vault (mirror.centos.org is retired); the original is in /var/lib/k8sprep/backup/"
+        print "baseurl=" vault "/" path
+      } else {
+        print "# k8sprep: disabled (its mirror is retired and has no vault path); the original is in /var/lib/k8sprep/backup/"
+        print "enabled=0"
+      }
+      for (i = 2; i <= n; i++) {
+        line = buf[i]
+        if (path != "" && line ~ /^[ \t]*(baseurl|mirrorlist|metalink)[ \t]*=/) line = "#" line
+        else if (path == "" && line ~ /^[ \t]*enabled[ \t]*=/) continue
+        else if (path != "" && line ~ /^[ \t]*gpgkey[ \t]*=/) gsub(/https?:\/\/mirror\.centos\.org\/centos\/(7|\$releasever)/, vault, line)
+        print line
       }
     }
-    END { flush() }' "$@"
-}
-k8sprep_yum_vault_file() {
-  awk -v vault="$2" '
-    function value(line) { sub(/^[ \t]*#?[ \t]*[A-Za-z_]+[ \t]*=[ \t]*/, "", line); sub(/[ \t\r]+$/, "", line); return line }
-    function flush(   i, line) {
-      if (n == 0) return
-      if (id != "" && enabled && retired) {
-        print buf[1]
-        if (path != "") {
-          print "# k8sprep: moved to the CentOS 7 vault (mirror.centos.org is retired); the original is in /var/lib/k8sprep/backup/"
-          print "baseurl=" vault "/" path
-        } else {
-          print "# k8sprep: disabled (its mirror is retired and has no vault path); the original is in /var/lib/k8sprep/backup/"
-          print "enabled=0"
-        }
-        for (i = 2; i <= n; i++) {
-          line = buf[i]
-          if (path != "" && line ~ /^[ \t]*(baseurl|mirrorlist|metalink)[ \t]*=/) line = "#" line
-          else if (path == "" && line ~ /^[ \t]*enabled[ \t]*=/) continue
-          else if (path != "" && line ~ /^[ \t]*gpgkey[ \t]*=/) gsub(/https?:\/\/mirror\.centos\.org\/centos\/(7|\$releasever)/, vault, line)
-          print line
-        }
-      } else for (i = 1; i <= n; i++) print buf[i]
+    function end_section(   i) {
+      if (mode == "list") {
+        if (id != "" && enabled) printf "%s\t%s\t%s\t%s\n", file, id, (retired ? "retired" : "ok"), (path == "" ? "-" : path)
+      } else if (id != "" && enabled && retired) {
+        repaired()
+      } else {
+        for (i = 1; i <= n; i++) print buf[i]
+      }
       n = 0
+      id = ""
     }
-    /^[ \t]*\[[^]]+\][ \t\r]*$/ { flush(); id = $0; enabled = 1; retired = 0; path = ""; own = 0 }
-    { buf[++n] = $0 }
+    FNR == 1 { end_section() }
+    /^[ \t]*\[[^]]+\][ \t\r]*$/ {
+      end_section(); id = $0; sub(/^[ \t]*\[/, "", id); sub(/\][ \t\r]*$/, "", id)
+      file = FILENAME; enabled = 1; retired = 0; path = ""; own = 0
+    }
+    mode == "repair" { buf[++n] = $0 }
     /^[ \t]*enabled[ \t]*=/ { enabled = (tolower(value($0)) ~ /^(1|yes|true|on)$/) }
     /^[ \t]*(baseurl|mirrorlist|metalink)[ \t]*=/ && value($0) ~ /^[A-Za-z]+:\/\/(mirror|mirrorlist)\.centos\.org([:\/?]|$)/ { retired = 1 }
     /^[ \t]*#?[ \t]*baseurl[ \t]*=/ {
@@ -127,8 +118,14 @@ k8sprep_yum_vault_file() {
         path = substr(u, RSTART + RLENGTH); own = ($0 !~ /^[ \t]*#/)
       }
     }
-    END { flush() }' "$1"
-}`;
+    END { end_section() }' "${'$'}{@:3}"
+}
+k8sprep_yum_repos() {
+  if [ "$#" -eq 0 ]; then set -- ${REPO_DIR}/*.repo; fi
+  [ -e "$1" ] || return 0
+  k8sprep_yum_awk list '' "$@"
+}
+k8sprep_yum_vault_file() { k8sprep_yum_awk repair "$2" "$1"; }`;
 
 function repair(cluster: Cluster): string {
   return [
