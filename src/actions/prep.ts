@@ -12,7 +12,7 @@ import { firewallStep } from '../steps/firewall.js';
 import { hostnameStep } from '../steps/hostname.js';
 import { addonImagesStep } from '../steps/addon-images.js';
 import { imagesStep } from '../steps/images.js';
-import { ipvsToolsStep } from '../steps/ipvs-tools.js';
+import { proxyToolsStep } from '../steps/proxy-tools.js';
 import { kernelModulesStep } from '../steps/kernel-modules.js';
 import { kubernetesPackagesStep } from '../steps/kubernetes-packages.js';
 import { osReleaseStep } from '../steps/os-release.js';
@@ -58,11 +58,11 @@ export const prepPhase: StepsPhase = {
     baseReposStep,
     packageReposStep,
     // Packages from least to most dependent: time sync (certificates want sane clocks), the
-    // ipvs tools, the runtime, its config (chosen by the *installed* containerd version), the
+    // kube-proxy tools, the runtime, its config (chosen by the *installed* containerd version), the
     // Kubernetes tools (which bring crictl on CentOS), crictl's config, and last the image
     // pull, which needs containerd running, kubeadm and crictl.
     timeSyncStep,
-    ipvsToolsStep,
+    proxyToolsStep,
     containerdInstallStep,
     containerdStep,
     kubernetesPackagesStep,

@@ -1,9 +1,31 @@
 /**
- * Shell functions the Arch Kubernetes install and its preflight share: package versions in
+ * Shell functions for pacman: the one install command (ARCH_INSTALL_HELPER), and what the Arch
+ * Kubernetes install and its preflight share (ARCH_KUBERNETES_HELPERS): package versions in
  * pacman's sync and local databases, Kubernetes' name for the machine type, and pacman's
  * Kubernetes packages that would stand in the way of release binaries.
  */
 export const TOOLS = ['kubeadm', 'kubelet', 'kubectl'];
+
+/**
+ * `k8sprep_pacman_install NAME...`: `pacman -S --needed` from the sync database as it is (why
+ * not -Sy or -Syu: src/os/arch.ts). A database older than its mirror lists package files the
+ * mirror no longer has: pacman fails with a 404 for each, and the operator is told what to do.
+ * Every step that installs renders it; the first one in a script defines it.
+ */
+export const ARCH_INSTALL_HELPER = String.raw`if ! declare -F k8sprep_pacman_install >/dev/null; then
+k8sprep_pacman_install() {
+  local log rc=0 file
+  log=$(mktemp)
+  pacman -S --needed --noconfirm "$@" 2>"$log" || rc=$?
+  cat "$log" >&2
+  file=$(sed -n "s/^error: failed retrieving file '\([^']*\)'.*returned error: 404.*/\1/p" "$log" | head -n 1)
+  rm -f "$log"
+  if [ "$rc" -ne 0 ] && [ -n "$file" ]; then
+    k8sprep_die "pacman's sync database is older than its mirror ($file is gone from it: 404). Arch supports no partial upgrades, so k8sprep installs from the database as it is and never refreshes it alone: upgrade the host (pacman -Syu, then reboot if it brought a new kernel) and run k8sprep again"
+  fi
+  return "$rc"
+}
+fi`;
 
 export const ARCH_KUBERNETES_HELPERS = String.raw`# Version of package $1 in pacman's sync database / local database (no epoch, no pkgrel); empty when absent.
 k8sprep_pacman_repo_version() {

@@ -1,31 +1,7 @@
 import type { Cluster } from '../cluster/types.js';
 import { shqAll } from '../script/quote.js';
+import { centosBaseRepositories, centosPackageRepositories, centosRepositoryRepair } from './centos7-repos.js';
 import type { OsFamily } from './types.js';
-
-/** Where CentOS 7's packages come from, per `mirrors.packages`. */
-export const CENTOS7_MIRRORS = {
-  aliyun: {
-    vault: 'https://mirrors.aliyun.com/centos-vault/7.9.2009',
-    dockerCe: 'https://mirrors.aliyun.com/docker-ce/linux/centos',
-    /** + `/v<minor>/rpm` */
-    kubernetes: 'https://mirrors.aliyun.com/kubernetes-new/core/stable',
-  },
-  upstream: {
-    vault: 'https://vault.centos.org/7.9.2009',
-    dockerCe: 'https://download.docker.com/linux/centos',
-    kubernetes: 'https://pkgs.k8s.io/core:/stable:',
-  },
-} as const;
-
-export const KUBERNETES_REPO_FILE = '/etc/yum.repos.d/kubernetes.repo';
-export const DOCKER_CE_REPO_FILE = '/etc/yum.repos.d/docker-ce.repo';
-export const CENTOS_BASE_REPO_FILE = '/etc/yum.repos.d/CentOS-Base.repo';
-/** Held back from `yum update` by the repo's `exclude=`. */
-export const KUBERNETES_RPMS = ['kubelet', 'kubeadm', 'kubectl', 'cri-tools', 'kubernetes-cni'];
-
-export function kubernetesRepoBase(cluster: Cluster): string {
-  return `${CENTOS7_MIRRORS[cluster.mirrors.packages].kubernetes}/v${cluster.kubernetes.version.minorString}/rpm`;
-}
 
 /** kubelet-1.30.6 kubeadm-1.30.6 kubectl-1.30.6: yum and rpm both take name-version. */
 function pinned(cluster: Cluster): string[] {
@@ -47,12 +23,18 @@ export const centos7: OsFamily = {
   osReleaseMatches: '( . /etc/os-release && [ "${ID:-}" = centos ] && [ "${VERSION_ID:-}" = 7 ] )',
   hasZram: false,
   hasSelinux: true,
-  needsVaultRepos: true,
+  baseRepositories: centosBaseRepositories,
+  packageRepositories: centosPackageRepositories,
+  repositoryRepair: centosRepositoryRepair,
+  // yum would otherwise trust metadata cached from the old URLs.
+  repositoriesChanged: 'yum -q clean expire-cache >/dev/null',
+  packageHelpers: '',
   packagesInstalled: rpmInstalled,
   installPackages: yumInstall,
   packages: {
     chrony: ['chrony'],
-    ipvsTools: ['ipset', 'ipvsadm', 'conntrack-tools'],
+    conntrack: ['conntrack-tools'],
+    ipvsTools: ['ipset', 'ipvsadm'],
     containerd: ['containerd.io'],
     crictl: ['cri-tools'],
   },

@@ -1,4 +1,5 @@
 import type { Cluster, OsId } from '../cluster/types.js';
+import type { FileSpec } from '../script/files.js';
 
 /** Shell fragments that install kubelet, kubeadm and kubectl of exactly the cluster's version. */
 export interface KubernetesInstall {
@@ -16,6 +17,24 @@ export interface KubernetesInstall {
   preflight?(cluster: Cluster): string;
 }
 
+/**
+ * Repositories already on a host that can no longer answer (CentOS 7's retired mirrors), and
+ * their repair. Shell fragments; `helpers` is rendered once before the others.
+ */
+export interface RepositoryRepair {
+  helpers(cluster: Cluster): string;
+  /** Condition: no enabled repository still points at a retired mirror. */
+  clean: string;
+  /** Repairs every such repository (backed up first) and says on stderr what it did to each. */
+  repair(cluster: Cluster): string;
+  /**
+   * Read-only, for preflight (a function body): reports with `k8sprep_problem` the enabled
+   * repositories that neither k8sprep writes nor `repair` fixes and that cannot be read, so
+   * the first install does not fail on them after the host was changed.
+   */
+  preflight(cluster: Cluster): string;
+}
+
 /** What differs between distro families, as data and shell fragments. */
 export interface OsFamily {
   id: OsId;
@@ -26,15 +45,28 @@ export interface OsFamily {
   hasZram: boolean;
   /** SELinux is part of the base system and enforcing out of the box. */
   hasSelinux: boolean;
-  /** The distro's own repositories cannot be used as installed (CentOS 7: end of life, moved to the vault). */
-  needsVaultRepos: boolean;
+  /**
+   * Repository files that make the distro's own repositories usable, written before any
+   * install (CentOS 7: the base repositories moved to the vault); empty when they work as shipped.
+   */
+  baseRepositories(cluster: Cluster): FileSpec[];
+  /** Repository files for containerd and Kubernetes; empty when the distro's own repositories carry them. */
+  packageRepositories(cluster: Cluster): FileSpec[];
+  /** Absent when the family has no repositories of its own to repair. */
+  repositoryRepair?: RepositoryRepair;
+  /** Command fragment run after repository files changed: the package manager forgets cached metadata. */
+  repositoriesChanged: string;
+  /** Shell functions `installPackages` fragments call; rendered by every step that installs ('' when none). */
+  packageHelpers: string;
   /** Condition fragment: every named package is installed (names may carry `-<version>` on rpm). */
   packagesInstalled(names: readonly string[]): string;
   /** Command fragment: installs the packages, failing when any of them cannot be installed; `extraArgs` are options, spliced as literal text. */
   installPackages(names: readonly string[], extraArgs?: readonly string[]): string;
   packages: {
     chrony: string[];
-    /** ipset, ipvsadm and the conntrack tool kube-proxy's ipvs mode needs. */
+    /** The conntrack tool: kubeadm's preflight (below 1.32) and kube-proxy in every mode. */
+    conntrack: string[];
+    /** ipset and ipvsadm, which kube-proxy drives in ipvs mode only. */
     ipvsTools: string[];
     /** containerd and runc. */
     containerd: string[];

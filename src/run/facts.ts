@@ -6,7 +6,7 @@
  * `FACT_KEYS` is what a test holds the rendered scripts against.
  */
 import { REPO_VERSION_FACT } from '../os/arch-kubernetes.js';
-import { FACT } from '../steps/preflight/facts.js';
+import { FACT, TIME_SYNC } from '../steps/preflight/facts.js';
 import { MANIFEST_FACT } from '../steps/bootstrap/cni.js';
 import { APISERVER_VERSION_FACT } from '../steps/preflight/version-skew.js';
 
@@ -27,6 +27,8 @@ export interface HostFacts {
   kubernetesRepoVersion?: string | null;
   /** The version of an API server already answering at the cluster's endpoint. */
   apiserverVersion?: string;
+  /** Whether chronyd had synchronised the clock when preflight looked. */
+  timeSync?: (typeof TIME_SYNC)[keyof typeof TIME_SYNC];
   /** A manifest downloaded without a known checksum (trusted on first use), and its sha256. */
   manifestSha256?: { sha256: string; url: string };
 }
@@ -60,6 +62,10 @@ const PARSERS: Record<string, Parser> = {
   [FACT.cgroup]: (f, v) => {
     if (v === 'v1' || v === 'v2') f.cgroup = v;
   },
+  [FACT.timeSync]: (f, v) => {
+    const value = Object.values(TIME_SYNC).find((t) => t === v.trim());
+    if (value) f.timeSync = value;
+  },
   [REPO_VERSION_FACT]: (f, v) => (f.kubernetesRepoVersion = v === 'none' || v === '' ? null : v),
   [APISERVER_VERSION_FACT]: (f, v) => (f.apiserverVersion = v.trim()),
   [MANIFEST_FACT]: (f, v) => {
@@ -76,4 +82,11 @@ export function recordFact(facts: HostFacts, key: string, value: string, receive
   if (!parse) return false;
   parse(facts, value, receivedAt);
   return true;
+}
+
+/** What the summary should say about a host, from its facts (warnings, never failures). */
+export function factNotes(f: HostFacts): string[] {
+  const notes: string[] = [];
+  if (f.timeSync === TIME_SYNC.unsynchronised) notes.push("chronyd had not synchronised the clock at preflight: check `chronyc tracking` (certificates and etcd need agreeing clocks)");
+  return notes;
 }

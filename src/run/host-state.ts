@@ -7,6 +7,7 @@
 import { EventEmitter } from 'node:events';
 import type { Cluster, Host } from '../cluster/types.js';
 import { HostError, TransportError } from '../errors.js';
+import { factNotes } from './facts.js';
 import type { StepSelection } from '../script/render.js';
 import type { BootstrapInputs } from '../steps/types.js';
 import { scrubSecrets } from '../script/secrets.js';
@@ -148,7 +149,7 @@ export class HostState extends EventEmitter {
       if (step.status === 'pending' || step.status === 'running') this.setStatus(step, 'not-run');
     }
     countSteps(this.report);
-    this.report.notes.push(...this.session.notes);
+    this.report.notes.push(...factNotes(this.session.facts), ...this.session.notes);
     this.report.durationMs = Date.now() - this.started;
     await this.session.close(this.report.status);
     return this.report;

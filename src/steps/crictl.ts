@@ -14,6 +14,7 @@ export const crictlStep: Step = {
   id: 'crictl',
   title: 'Install crictl and point it at containerd',
   appliesTo: () => true,
+  helpers: (ctx) => osFamily(ctx.os).packageHelpers,
   check: () => ['command -v crictl >/dev/null 2>&1 || return 1', fileMatches(CONFIG)].join('\n'),
   apply: (ctx) => {
     const family = osFamily(ctx.os);

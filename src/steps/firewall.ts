@@ -1,9 +1,11 @@
 /**
  * firewalld: open what Kubernetes needs for the host's roles and the CNI (DESIGN §4; calico's
  * IP-in-IP as a rich rule), and trust the pod and service networks so forwarded pod traffic
- * is not rejected; or, with `firewall: disable`, stop and disable firewalld. A host without firewalld running has
- * nothing to open. Before packages: nothing below needs the network opened, but a
- * half-prepared host should already be reachable by its peers.
+ * is not rejected; or, with `firewall: disable`, stop and disable firewalld. The rules go
+ * into the permanent configuration whenever firewalld is installed and enabled, also while
+ * it is stopped (it would otherwise start at the next boot and block the cluster), and into
+ * the runtime one while it runs. Before packages: nothing below needs the network opened,
+ * but a half-prepared host should already be reachable by its peers.
  */
 import type { StepContext, Step } from './types.js';
 import { shq, shqAll } from '../script/quote.js';
@@ -31,7 +33,23 @@ function trustedSources(ctx: StepContext): string[] {
   return [ctx.cluster.kubernetes.podSubnet, ctx.cluster.kubernetes.serviceSubnet];
 }
 
-const HELPERS = String.raw`# k8sprep_has_all "LIST" WORD...: every WORD is a word of LIST.
+/**
+ * Which firewalld configuration must hold the rules: `running` (the permanent one through
+ * firewall-cmd, and the runtime one), `enabled` (installed and enabled but stopped: it starts
+ * at the next boot with its permanent configuration, written with firewall-offline-cmd since
+ * firewall-cmd needs the daemon), or `off` (not installed, or stopped and disabled by the
+ * operator: nothing to open; `firewall: open-ports` does not start it).
+ */
+const HELPERS = String.raw`k8sprep_firewalld_state() {
+  if systemctl is-active --quiet firewalld; then echo running
+  elif command -v firewall-cmd >/dev/null 2>&1 && systemctl is-enabled --quiet firewalld 2>/dev/null; then echo enabled
+  else echo off; fi
+}
+# k8sprep_firewalld_permanent ARGS...: firewalld's permanent configuration, running or not.
+k8sprep_firewalld_permanent() {
+  if systemctl is-active --quiet firewalld; then firewall-cmd --permanent "$@"; else firewall-offline-cmd "$@"; fi
+}
+# k8sprep_has_all "LIST" WORD...: every WORD is a word of LIST.
 k8sprep_has_all() {
   local list=" $1 " word
   shift
@@ -40,34 +58,42 @@ k8sprep_has_all() {
   done
 }`;
 
-function openCheck(ctx: StepContext): string {
+/** Condition: the configuration `command...` reads (e.g. `firewall-cmd`) holds every rule. */
+function rulesPresent(ctx: StepContext, command: string): string {
   const ports = shqAll(firewallPorts(ctx));
   const sources = shqAll(trustedSources(ctx));
   return [
-    '! systemctl is-active --quiet firewalld || {',
-    `  k8sprep_has_all "$(firewall-cmd --permanent --list-ports)" ${ports} &&`,
-    `  k8sprep_has_all "$(firewall-cmd --list-ports)" ${ports} &&`,
-    `  k8sprep_has_all "$(firewall-cmd --permanent --zone=trusted --list-sources)" ${sources} &&`,
-    `  k8sprep_has_all "$(firewall-cmd --zone=trusted --list-sources)" ${sources}${firewallRichRules(ctx).length ? ' &&' : ''}`,
-    ...firewallRichRules(ctx).map((rule, i, all) => {
-      const and = i < all.length - 1 ? ' &&' : '';
-      return `  firewall-cmd --permanent --query-rich-rule=${shq(rule)} >/dev/null && firewall-cmd --query-rich-rule=${shq(rule)} >/dev/null${and}`;
-    }),
-    '}',
+    `k8sprep_has_all "$(${command} --list-ports)" ${ports}`,
+    `k8sprep_has_all "$(${command} --zone=trusted --list-sources)" ${sources}`,
+    ...firewallRichRules(ctx).map((rule) => `${command} --query-rich-rule=${shq(rule)} >/dev/null`),
+  ].join(' &&\n');
+}
+
+function openCheck(ctx: StepContext): string {
+  return [
+    'case $(k8sprep_firewalld_state) in',
+    `  running) { ${rulesPresent(ctx, 'k8sprep_firewalld_permanent')}\n  } && { ${rulesPresent(ctx, 'firewall-cmd')}\n  } ;;`,
+    `  enabled) ${rulesPresent(ctx, 'k8sprep_firewalld_permanent')} ;;`,
+    '  *) true ;;',
+    'esac',
   ].join('\n');
 }
 
 function openApply(ctx: StepContext): string {
   return [
-    'local item',
+    'local item state',
+    'state=$(k8sprep_firewalld_state)',
+    '[ "$state" != off ] || return 0',
+    `[ "$state" = running ] || command -v firewall-offline-cmd >/dev/null 2>&1 || k8sprep_die "firewalld is enabled but stopped, and firewall-offline-cmd (part of firewalld) is missing: its permanent rules cannot be written; start firewalld or set firewall: disable"`,
     `for item in ${shqAll(firewallPorts(ctx))}; do`,
-    '  firewall-cmd --permanent --add-port="$item" >/dev/null',
+    '  k8sprep_firewalld_permanent --add-port="$item" >/dev/null',
     'done',
     `for item in ${shqAll(trustedSources(ctx))}; do`,
-    '  firewall-cmd --permanent --zone=trusted --add-source="$item" >/dev/null',
+    '  k8sprep_firewalld_permanent --zone=trusted --add-source="$item" >/dev/null',
     'done',
-    ...firewallRichRules(ctx).map((rule) => `firewall-cmd --permanent --add-rich-rule=${shq(rule)} >/dev/null`),
-    'firewall-cmd --reload >/dev/null',
+    ...firewallRichRules(ctx).map((rule) => `k8sprep_firewalld_permanent --add-rich-rule=${shq(rule)} >/dev/null`),
+    '# The permanent rules become the runtime ones.',
+    'if [ "$state" = running ]; then firewall-cmd --reload >/dev/null; fi',
   ].join('\n');
 }
 

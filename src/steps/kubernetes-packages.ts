@@ -28,7 +28,7 @@ export const kubernetesPackagesStep: Step = {
   id: 'kubernetes-packages',
   title: 'Install kubelet, kubeadm and kubectl at the cluster version',
   appliesTo: () => true,
-  helpers: (ctx) => [osFamily(ctx.os).kubernetes.helpers(ctx.cluster), versionHelpers(ctx)].filter(Boolean).join('\n'),
+  helpers: (ctx) => [osFamily(ctx.os).packageHelpers, osFamily(ctx.os).kubernetes.helpers(ctx.cluster), versionHelpers(ctx)].filter(Boolean).join('\n'),
   check: (ctx) =>
     [
       `{ ${osFamily(ctx.os).kubernetes.installed(ctx.cluster)}\n} &&`,

@@ -1,14 +1,17 @@
 /**
  * preflight: read-only, first. Every local check runs and appends its problems (OS and
- * version, CPUs/memory on control planes, ports, kernel/cgroup vs Kubernetes version, an
- * API server already running an older version, whether the OS can install the cluster's
- * Kubernetes version); the check then prints the facts the cross-host checks compare and
- * passes only without problems. "apply" changes nothing: it prints every problem and fails
- * the host, so the operator sees all of them at once, before anything anywhere changed.
+ * version, CPUs/memory on control planes, ports, kernel/cgroup vs Kubernetes version and the
+ * running kernel's modules, an API server already running an older version, whether the OS
+ * can install the cluster's Kubernetes version, package repositories that cannot be read);
+ * the clock's sync state is a warning and a fact. The check then prints the facts the
+ * cross-host checks compare and passes only without problems. "apply" changes nothing: it
+ * prints every problem and fails the host, so the operator sees all of them at once, before
+ * anything anywhere changed.
  */
 import { osFamily } from '../os/index.js';
 import { FACTS_FUNCTION } from './preflight/facts.js';
 import { PROBLEM_HELPERS, kernelCheck, osCheck, portsCheck, resourcesCheck } from './preflight/local-checks.js';
+import { TIME_SYNC_CHECK } from './preflight/time-sync.js';
 import { apiServerVersionCheck } from './preflight/version-skew.js';
 import type { Step, StepContext } from './types.js';
 
@@ -19,6 +22,13 @@ function kubernetesSourceCheck(ctx: StepContext): string | undefined {
   return [install.helpers(ctx.cluster), 'k8sprep_preflight_kubernetes_source() {', install.preflight(ctx.cluster), '}'].filter(Boolean).join('\n');
 }
 
+/** The OS's read-only probe of the repositories prep will neither write nor repair, if it has one. */
+function repositoriesCheck(ctx: StepContext): string | undefined {
+  const repair = osFamily(ctx.os).repositoryRepair;
+  if (!repair) return undefined;
+  return [repair.helpers(ctx.cluster), 'k8sprep_preflight_repositories() {', repair.preflight(ctx.cluster), '}'].join('\n');
+}
+
 function checks(ctx: StepContext): string[] {
   return [
     'k8sprep_preflight_os',
@@ -27,6 +37,8 @@ function checks(ctx: StepContext): string[] {
     'k8sprep_preflight_kernel',
     'k8sprep_preflight_apiserver_version',
     ...(kubernetesSourceCheck(ctx) ? ['k8sprep_preflight_kubernetes_source'] : []),
+    ...(repositoriesCheck(ctx) ? ['k8sprep_preflight_repositories'] : []),
+    'k8sprep_preflight_time_sync',
     'k8sprep_preflight_facts',
   ];
 }
@@ -44,6 +56,8 @@ export const preflightStep: Step = {
       kernelCheck(ctx),
       apiServerVersionCheck(ctx),
       kubernetesSourceCheck(ctx) ?? '',
+      repositoriesCheck(ctx) ?? '',
+      TIME_SYNC_CHECK,
       FACTS_FUNCTION,
     ]
       .filter(Boolean)

@@ -20,6 +20,7 @@ export const timeSyncStep: Step = {
   id: 'time-sync',
   title: 'Keep the clock in sync with chronyd',
   appliesTo: () => true,
+  helpers: (ctx) => osFamily(ctx.os).packageHelpers,
   check: (ctx) => {
     const family = osFamily(ctx.os);
     return [

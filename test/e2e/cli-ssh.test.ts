@@ -105,10 +105,12 @@ describe('a host whose sshd stops mid-run', () => {
     const failed = report(summary, 'cs2');
     expect([failed.status, failed.failedStep]).toEqual(['failed', 'swap']);
     expect(failed.error).toMatch(/^connection to cs2 \(127\.[\d.]+:22\) lost while running phase prep/);
-    expect(failed.steps.filter((s) => s.phase === 'prep' && s.id !== 'os-release' && s.id !== 'hostname' && s.id !== 'swap').every((s) => s.status === 'not-run')).toBe(true);
+    const after = failed.steps.filter((s) => s.phase === 'prep' && s.id !== 'os-release' && s.id !== 'hostname' && s.id !== 'swap');
+    expect(after.length).toBeGreaterThan(0);
+    expect(after.filter((s) => s.status !== 'not-run')).toEqual([]);
     for (const name of ['cs1', 'cs3']) {
       const ok = report(summary, name);
-      expect([name, ok.status, ok.failed, ok.steps.every((s) => s.status === 'unchanged')]).toEqual([name, 'ok', 0, true]);
+      expect([name, ok.status, ok.failed, ok.steps.length > 0, ok.steps.filter((s) => s.status !== 'unchanged')]).toEqual([name, 'ok', 0, true, []]);
     }
 
     // Back up, cs2 takes the next run.

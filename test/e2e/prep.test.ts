@@ -9,21 +9,20 @@
  * repository and gets the release binaries from a mirror served by this test (HTTP on the
  * fleet bridge's address); a corrupted binary there is refused by its checksum.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pauseImage } from '../../src/cluster/images.js';
-import { parseVersion } from '../../src/cluster/versions.js';
+import { parse as parseToml, type TomlTable } from 'smol-toml';
+import { parse as parseYaml } from 'yaml';
 import type { HostReport } from '../../src/run/report.js';
-import { containerdConfigV2, containerdConfigV3 } from '../../src/templates/containerd.js';
-import { crictlConfig } from '../../src/templates/crictl.js';
-import { kubeadmDropIn, kubeletUnit } from '../../src/templates/kubelet-unit.js';
-import { centosVaultRepo, dockerCeRepo, kubernetesRepo } from '../../src/templates/yum-repos.js';
 import { assertBuilt, REPO as SOURCE_TREE, runCli, tempDir } from '../helpers/cli.js';
+import { parseRepoFile } from '../steps/repo-ini.js';
 import { releaseBinary, RELEASE_TOOLS, startBinaryMirror, startTestHosts, type BinaryMirror, type TestFleet, type TestHost } from '../hosts/index.js';
 
 const VERSION = '1.34.2';
 const REPO = 'registry.aliyuncs.com/google_containers';
-const PAUSE = pauseImage(parseVersion(VERSION), REPO);
+/** The pause image kubeadm 1.34 expects (DESIGN §4: 3.10.1 from 1.34), from the cluster's repository. */
+const PAUSE = `${REPO}/pause:3.10.1`;
 /** Starting a fleet and running prep over it: generous, the machine may be shared and slow. */
 const RUN_TIMEOUT_MS = 900_000;
 /**
@@ -68,8 +67,11 @@ interface Summary {
   hosts: HostReport[];
 }
 
-/** `node init --prep-only --json` against `yaml`, as the operator runs it (HOME with the fleet's keys). */
-async function prep(fleet: TestFleet, yaml: string): Promise<{ code: number | null; summary: Summary; stderr: string }> {
+/**
+ * `node init --prep-only --json` against `yaml`, as the operator runs it (HOME with the fleet's
+ * keys); with each host's run log (every line its scripts printed, facts and stderr included).
+ */
+async function prep(fleet: TestFleet, yaml: string): Promise<{ code: number | null; summary: Summary; stderr: string; logs: Record<string, string> }> {
   const dir = tempDir('k8sprep-e2e-');
   try {
     const file = join(dir.path, 'cluster.yaml');
@@ -81,10 +83,27 @@ async function prep(fleet: TestFleet, yaml: string): Promise<{ code: number | nu
     } catch {
       throw new Error(`no JSON summary (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
     }
-    return { code: r.code, summary, stderr: r.stderr };
+    const logs = Object.fromEntries(summary.hosts.map((h) => [h.host, h.logPath && existsSync(h.logPath) ? readFileSync(h.logPath, 'utf8') : '']));
+    return { code: r.code, summary, stderr: r.stderr, logs };
   } finally {
     dir.remove();
   }
+}
+
+/** A nested TOML value by its path of keys. */
+function tomlAt(table: TomlTable, ...path: string[]): unknown {
+  return path.reduce<unknown>((t, key) => (t && typeof t === 'object' ? (t as Record<string, unknown>)[key] : undefined), table);
+}
+
+/** A systemd unit file's `Key=value` lines, in order (comments and sections left out). */
+function unitLines(text: string, key: string): string[] {
+  return text.split('\n').filter((l) => l.startsWith(`${key}=`));
+}
+
+/** Writes `content` to `path` on a test host, as an operator or a package would have. */
+async function put(host: TestHost, path: string, content: string): Promise<void> {
+  const r = await host.exec(['sh', '-c', 'cat >"$1"', 'put', path], { input: content });
+  if (r.code !== 0) throw new Error(`writing ${path} on ${host.name}: ${r.stderr}`);
 }
 
 function report(summary: Summary, host: string): HostReport {
@@ -112,7 +131,7 @@ async function expectFile(host: TestHost, path: string, content: string | RegExp
   expect([host.name, path, (await host.stat(path)).mode & 0o7777]).toEqual([host.name, path, mode]);
 }
 
-const CENTOS_STEPS = ['preflight', 'os-release', 'hostname', 'swap', 'selinux', 'firewall', 'kernel-modules', 'sysctl', 'base-repos', 'package-repos', 'time-sync', 'ipvs-tools', 'containerd-install', 'containerd', 'kubernetes-packages', 'crictl', 'images'];
+const CENTOS_STEPS = ['preflight', 'os-release', 'hostname', 'swap', 'selinux', 'firewall', 'kernel-modules', 'sysctl', 'base-repos', 'package-repos', 'time-sync', 'proxy-tools', 'containerd-install', 'containerd', 'kubernetes-packages', 'crictl', 'images'];
 const ARCH_STEPS = CENTOS_STEPS.filter((s) => !['selinux', 'base-repos', 'package-repos'].includes(s));
 
 beforeAll(() => assertBuilt());
@@ -200,13 +219,24 @@ describe('two CentOS 7 and two Arch hosts, bare to prepared', () => {
 
   test('CentOS 7: vault base repos (original backed up), docker-ce and Kubernetes v1.34 repos, SELinux permissive now and at boot', async () => {
     for (const host of fleet.hosts.filter((h) => h.os === 'centos7')) {
-      await expectFile(host, '/etc/yum.repos.d/CentOS-Base.repo', centosVaultRepo('https://mirrors.aliyun.com/centos-vault/7.9.2009'));
-      await expectFile(host, '/etc/yum.repos.d/docker-ce.repo', dockerCeRepo('https://mirrors.aliyun.com/docker-ce/linux/centos'));
-      await expectFile(
-        host,
-        '/etc/yum.repos.d/kubernetes.repo',
-        kubernetesRepo('https://mirrors.aliyun.com/kubernetes-new/core/stable/v1.34/rpm', '1.34', ['kubelet', 'kubeadm', 'kubectl', 'cri-tools', 'kubernetes-cni']),
-      );
+      const vault = 'https://mirrors.aliyun.com/centos-vault/7.9.2009';
+      const base = parseRepoFile(await host.readFile('/etc/yum.repos.d/CentOS-Base.repo'));
+      expect(Object.entries(base).map(([id, r]) => [id, r.baseurl, r.enabled, r.mirrorlist])).toEqual([
+        ['base', `${vault}/os/$basearch/`, '1', undefined],
+        ['updates', `${vault}/updates/$basearch/`, '1', undefined],
+        ['extras', `${vault}/extras/$basearch/`, '1', undefined],
+      ]);
+      const docker = parseRepoFile(await host.readFile('/etc/yum.repos.d/docker-ce.repo'));
+      expect(docker['docker-ce-stable']?.baseurl).toBe('https://mirrors.aliyun.com/docker-ce/linux/centos/7/$basearch/stable');
+      const kube = parseRepoFile(await host.readFile('/etc/yum.repos.d/kubernetes.repo')).kubernetes;
+      expect([kube?.baseurl, kube?.exclude?.split(' ')]).toEqual(['https://mirrors.aliyun.com/kubernetes-new/core/stable/v1.34/rpm/', ['kubelet', 'kubeadm', 'kubectl', 'cri-tools', 'kubernetes-cni']]);
+      for (const path of ['/etc/yum.repos.d/CentOS-Base.repo', '/etc/yum.repos.d/docker-ce.repo', '/etc/yum.repos.d/kubernetes.repo']) {
+        expect([path, (await host.stat(path)).mode & 0o7777]).toEqual([path, 0o644]);
+      }
+      // The stock repositories CentOS ships disabled (CR, fasttrack, ...) are left as they are.
+      for (const stock of ['CentOS-CR.repo', 'CentOS-fasttrack.repo', 'CentOS-x86_64-kernel.repo']) {
+        expect([stock, await host.readFile(`/etc/yum.repos.d/${stock}`)]).toEqual([stock, harnessFile(`rootfs/centos7/etc/yum.repos.d/${stock}`)]);
+      }
       const backup = `/var/lib/k8sprep/backup/${first.runId}/etc/yum.repos.d/CentOS-Base.repo`;
       expect(await host.readFile(backup)).toMatch(/^mirrorlist=http:\/\/mirrorlist\.centos\.org\//m);
       expect((await host.stat('/var/lib/k8sprep/backup')).mode & 0o777).toBe(0o700);
@@ -295,8 +325,14 @@ describe('two CentOS 7 and two Arch hosts, bare to prepared', () => {
   test(`Arch, repository at ${OTHER_ARCH_REPO_VERSION} (a2): the ${VERSION} release binaries from mirrors.binaries, checksums verified, kubelet unit and kubeadm drop-in, kubelet enabled`, async () => {
     const host = fleet.host('a2');
     for (const tool of RELEASE_TOOLS) await expectFile(host, `/usr/local/bin/${tool}`, releaseBinary(tool, VERSION), 0o755);
-    await expectFile(host, '/etc/systemd/system/kubelet.service', kubeletUnit('/usr/local/bin/kubelet'));
-    await expectFile(host, '/etc/systemd/system/kubelet.service.d/10-kubeadm.conf', kubeadmDropIn('/usr/local/bin/kubelet'));
+    expect(unitLines(await host.readFile('/etc/systemd/system/kubelet.service'), 'ExecStart')).toEqual(['ExecStart=/usr/local/bin/kubelet']);
+    expect(unitLines(await host.readFile('/etc/systemd/system/kubelet.service.d/10-kubeadm.conf'), 'ExecStart')).toEqual([
+      'ExecStart=',
+      'ExecStart=/usr/local/bin/kubelet $KUBELET_KUBECONFIG_ARGS $KUBELET_CONFIG_ARGS $KUBELET_KUBEADM_ARGS $KUBELET_EXTRA_ARGS',
+    ]);
+    expect(unitLines(await host.readFile('/etc/systemd/system/kubelet.service.d/10-kubeadm.conf'), 'EnvironmentFile')).toEqual(
+      expect.arrayContaining(['EnvironmentFile=-/var/lib/kubelet/kubeadm-flags.env']),
+    );
     expect((await host.exec(['systemctl', 'is-enabled', 'kubelet'])).stdout).toBe('enabled\n');
     const systemctl = await callsOf(host, 'systemctl');
     expect(systemctl).toContainEqual(['daemon-reload']);
@@ -342,15 +378,47 @@ describe('two CentOS 7 and two Arch hosts, bare to prepared', () => {
     }
   });
 
-  test('containerd: the config schema of the installed version (1.6 on CentOS: v2, 2.0 on Arch: v3), enabled and running', async () => {
+  test('containerd: the config schema of the installed version (1.6 on CentOS: v2, read by the real containerd; 2.0 on Arch: v3), enabled and running', async () => {
     for (const host of fleet.hosts) {
-      const config = host.os === 'centos7' ? containerdConfigV2({ sandboxImage: PAUSE }) : containerdConfigV3({ sandboxImage: PAUSE });
-      await expectFile(host, '/etc/containerd/config.toml', config);
+      const text = await host.readFile('/etc/containerd/config.toml');
+      expect([host.name, (await host.stat('/etc/containerd/config.toml')).mode & 0o7777]).toEqual([host.name, 0o644]);
+      if (host.os === 'centos7') {
+        const dir = tempDir('k8sprep-e2e-containerd-');
+        try {
+          writeFileSync(join(dir.path, 'config.toml'), text);
+          const dump = spawnSync('containerd', ['--config', join(dir.path, 'config.toml'), 'config', 'dump'], { encoding: 'utf8' });
+          expect([dump.status, dump.stderr]).toEqual([0, '']);
+          const cri = ['plugins', 'io.containerd.grpc.v1.cri'];
+          const config = parseToml(dump.stdout);
+          expect([config.version, tomlAt(config, ...cri, 'sandbox_image'), tomlAt(config, ...cri, 'containerd', 'runtimes', 'runc', 'options', 'SystemdCgroup'), tomlAt(config, ...cri, 'registry', 'config_path')]).toEqual([
+            2,
+            PAUSE,
+            true,
+            '/etc/containerd/certs.d',
+          ]);
+        } finally {
+          dir.remove();
+        }
+      } else {
+        const config = parseToml(text);
+        const images = ['plugins', 'io.containerd.cri.v1.images'];
+        expect([config.version, tomlAt(config, ...images, 'pinned_images', 'sandbox'), tomlAt(config, 'plugins', 'io.containerd.cri.v1.runtime', 'containerd', 'runtimes', 'runc', 'options', 'SystemdCgroup'), tomlAt(config, ...images, 'registry', 'config_path')]).toEqual([
+          3,
+          PAUSE,
+          true,
+          '/etc/containerd/certs.d',
+        ]);
+      }
       expect((await host.exec(['systemctl', 'is-enabled', 'containerd'])).stdout).toBe('enabled\n');
       expect((await host.exec(['systemctl', 'is-active', 'containerd'])).stdout).toBe('active\n');
       // Started once; never restarted (it was not running when the config was written).
       expect((await callsOf(host, 'systemctl')).filter((c) => c.includes('containerd') && /start|restart/.test(c[0] ?? ''))).toEqual([['start', 'containerd']]);
-      await expectFile(host, '/etc/crictl.yaml', crictlConfig());
+      expect(parseYaml(await host.readFile('/etc/crictl.yaml'))).toEqual({
+        'runtime-endpoint': 'unix:///run/containerd/containerd.sock',
+        'image-endpoint': 'unix:///run/containerd/containerd.sock',
+        timeout: 10,
+        debug: false,
+      });
     }
   });
 
@@ -388,11 +456,167 @@ describe('two CentOS 7 and two Arch hosts, bare to prepared', () => {
     for (const host of fleet.hosts) {
       const r = report(summary, host.name);
       expect([host.name, r.changed, r.failed]).toEqual([host.name, 0, 0]);
-      expect([host.name, r.steps.every((s) => s.status === 'unchanged')]).toEqual([host.name, true]);
+      expect([host.name, r.steps.length, r.steps.filter((s) => s.status !== 'unchanged')]).toEqual([host.name, host.os === 'centos7' ? CENTOS_STEPS.length : ARCH_STEPS.length, []]);
     }
     const after = await Promise.all(fleet.hosts.map((h) => h.fileSnapshot(SYSTEM)));
     fleet.hosts.forEach((h, i) => expect([h.name, after[i]]).toEqual([h.name, before[i]]));
   }, RUN_TIMEOUT_MS);
+});
+
+describe('hardening (issue 11): firewalld stopped but enabled, a dead SCLo repository, an unsynchronised clock, a kernel upgraded since boot, a stale pacman database, kube-proxy modes', () => {
+  let fleet: TestFleet;
+  let h1: TestHost;
+  let h2: TestHost;
+  /** The cluster file with kube-proxy in `proxyMode`; h1 is the control plane. */
+  const yamlFor = (proxyMode: string) => fleet.clusterYaml({ version: VERSION, spec: { kubernetes: { version: VERSION, proxyMode } } });
+  const KERNEL = '6.12.10-arch1-1';
+  /** centos-release-scl-rh's repository file: a mirrorlist on the retired mirrorlist.centos.org. */
+  const SCLO = [
+    '# CentOS-SCLo-rh.repo',
+    '#',
+    '# Please see http://wiki.centos.org/SpecialInterestGroup/SCLo for more',
+    '# information',
+    '',
+    '[centos-sclo-rh]',
+    'name=CentOS-7 - SCLo rh',
+    '#baseurl=http://mirror.centos.org/centos/7/sclo/$basearch/rh/',
+    'mirrorlist=http://mirrorlist.centos.org?arch=$basearch&release=7&repo=sclo-rh',
+    'gpgcheck=1',
+    'enabled=1',
+    'gpgkey=file:///etc/pki/rpm-gpg/RPM-GPG-KEY-CentOS-SIG-SCLo',
+    '',
+    '[centos-sclo-rh-testing]',
+    'name=CentOS-7 - SCLo rh Testing',
+    'baseurl=http://buildlogs.centos.org/centos/7/sclo/$basearch/rh/',
+    'gpgcheck=0',
+    'enabled=0',
+    '',
+  ].join('\n');
+  const PORTS = ['10250/tcp', '10256/tcp', '30000-32767/tcp', '6443/tcp', '2379-2380/tcp', '10257/tcp', '10259/tcp', '179/tcp', '4789/udp', '5473/tcp'];
+  let first: { code: number | null; summary: Summary; logs: Record<string, string> };
+  let h2Before: Map<string, string>;
+
+  beforeAll(async () => {
+    fleet = await startTestHosts([
+      { name: 'h1', os: 'centos7' },
+      { name: 'h2', os: 'arch' },
+    ]);
+    h1 = fleet.host('h1');
+    h2 = fleet.host('h2');
+    // h1: firewalld stopped but still enabled (it comes back at the next boot), SCLo installed
+    // long ago, and a chronyd that has not reached any time source.
+    await h1.exec(['systemctl', 'stop', 'firewalld']);
+    await put(h1, '/etc/yum.repos.d/CentOS-SCLo-scl-rh.repo', SCLO);
+    await put(h1, '/var/lib/k8sprep-testhost/chrony-leap', 'Not synchronised\n');
+    // h2: its kernel package was upgraded since boot (the running kernel's modules are gone),
+    // and its sync database is older than the mirror (containerd has moved on there).
+    await h2.exec(['rm', '-rf', `/lib/modules/${KERNEL}`]);
+    await put(h2, '/var/lib/k8sprep-testhost/pacman-stale', 'containerd\t2.0.1-1\n');
+    h2Before = await h2.fileSnapshot(SYSTEM);
+    first = await prep(fleet, yamlFor('iptables'));
+  }, RUN_TIMEOUT_MS);
+  afterAll(async () => {
+    await fleet?.stop();
+  });
+
+  test('h2 is refused by preflight, before anything changes: its running kernel has no modules, a reboot is needed; h1 is prepared', async () => {
+    expect([first.code, report(first.summary, 'h1').status]).toEqual([1, 'ok']);
+    const r2 = report(first.summary, 'h2');
+    expect([r2.status, r2.failedStep]).toEqual(['failed', 'preflight']);
+    expect(r2.stderrTail).toContain(
+      `k8sprep: preflight: kernel ${KERNEL} is running but /lib/modules/${KERNEL} is gone (the kernel package was upgraded since boot): no kernel module can be loaded until the host reboots into the new kernel; reboot it, then run k8sprep again`,
+    );
+    const prepSteps = r2.steps.filter((s) => s.phase === 'prep');
+    expect([prepSteps.length, prepSteps.filter((s) => s.status !== 'not-run')]).toEqual([ARCH_STEPS.length - 1, []]);
+    expect(await h2.fileSnapshot(SYSTEM)).toEqual(h2Before);
+  });
+
+  test('firewalld stopped but enabled: its permanent configuration holds the rules (written offline), the daemon stays stopped', async () => {
+    expect(statuses(report(first.summary, 'h1')).firewall).toBe('changed');
+    expect((await h1.exec(['firewall-offline-cmd', '--list-ports'])).stdout).toBe(`${PORTS.join(' ')}\n`);
+    expect((await h1.exec(['firewall-offline-cmd', '--zone=trusted', '--list-sources'])).stdout).toBe('10.244.0.0/16 10.96.0.0/12\n');
+    expect((await h1.exec(['firewall-offline-cmd', '--list-rich-rules'])).stdout).toBe('rule protocol value="4" accept\n');
+    expect((await callsOf(h1, 'firewall-cmd')).filter((c) => c.some((a) => a.startsWith('--add-') || a === '--reload'))).toEqual([]);
+    expect((await h1.exec(['systemctl', 'is-active', 'firewalld'])).stdout).toBe('inactive\n');
+    expect((await h1.exec(['systemctl', 'is-enabled', 'firewalld'])).stdout).toBe('enabled\n');
+  });
+
+  test('a dead SCLo repository: moved to the vault (original backed up, said on stderr), and the installs went through with it enabled', async () => {
+    const sclo = parseRepoFile(await h1.readFile('/etc/yum.repos.d/CentOS-SCLo-scl-rh.repo'));
+    expect([sclo['centos-sclo-rh']?.baseurl, sclo['centos-sclo-rh']?.mirrorlist, sclo['centos-sclo-rh']?.enabled]).toEqual([
+      'https://mirrors.aliyun.com/centos-vault/7.9.2009/sclo/$basearch/rh/',
+      undefined,
+      '1',
+    ]);
+    expect(sclo['centos-sclo-rh-testing']).toEqual({ name: 'CentOS-7 - SCLo rh Testing', baseurl: 'http://buildlogs.centos.org/centos/7/sclo/$basearch/rh/', gpgcheck: '0', enabled: '0' });
+    expect(await h1.readFile(`/var/lib/k8sprep/backup/${first.summary.runId}/etc/yum.repos.d/CentOS-SCLo-scl-rh.repo`)).toBe(SCLO);
+    expect(first.logs.h1?.split('\n')).toContain(
+      '[stderr] k8sprep: note: /etc/yum.repos.d/CentOS-SCLo-scl-rh.repo: repository centos-sclo-rh moved to https://mirrors.aliyun.com/centos-vault/7.9.2009/sclo/$basearch/rh/',
+    );
+    // Every yum transaction ran with centos-sclo-rh among the enabled repositories.
+    const transactions = (await h1.readFile('/var/lib/k8sprep-testhost/yum.log')).split('\n').filter(Boolean);
+    expect(transactions.length).toBeGreaterThanOrEqual(3);
+    expect(transactions.filter((t) => !/ repos=(.*,)?centos-sclo-rh(,|$)/.test(t))).toEqual([]);
+  });
+
+  test('kube-proxy in iptables mode: the conntrack tool (kubeadm and kube-proxy need it), no ipset or ipvsadm, no ip_vs modules', async () => {
+    expect((await h1.exec(['rpm', '-q', 'conntrack-tools'])).code).toBe(0);
+    expect((await h1.exec(['rpm', '-q', 'ipset'])).code).toBe(1);
+    expect((await h1.exec(['rpm', '-q', 'ipvsadm'])).code).toBe(1);
+    expect(await h1.readFile('/etc/modules-load.d/k8s.conf')).toBe('overlay\nbr_netfilter\nnf_conntrack_ipv4\n');
+  });
+
+  test('chronyd not synchronised: preflight warns and reports the time_sync fact for the summary; the host is prepared all the same', () => {
+    const log = first.logs.h1?.split('\n') ?? [];
+    expect(log).toContain('::k8sprep-fact:: time_sync unsynchronised');
+    expect(log).toContain(
+      '[stderr] k8sprep: warning: chronyd has not synchronised the clock (chronyc tracking: Leap status: Not synchronised): certificates, tokens and etcd need a true clock; check that its time sources are reachable (chronyc sources)',
+    );
+    expect(report(first.summary, 'h1').status).toBe('ok');
+  });
+
+  test("after h2's reboot: its stale sync database stops containerd-install with what to do; h1 changes nothing (firewalld still stopped)", async () => {
+    // The reboot, as far as the host can tell: the running kernel's modules are there again.
+    await h2.exec(['sh', '-c', `mkdir -p /lib/modules/${KERNEL} && cp /usr/lib/k8sprep-testhost/modules.dep /usr/lib/k8sprep-testhost/modules.builtin /lib/modules/${KERNEL}/`]);
+    const { code, summary } = await prep(fleet, yamlFor('iptables'));
+    expect(code).toBe(1);
+    const r1 = report(summary, 'h1');
+    expect([r1.status, r1.steps.length, r1.steps.filter((s) => s.status !== 'unchanged')]).toEqual(['ok', CENTOS_STEPS.length, []]);
+    const r2 = report(summary, 'h2');
+    expect([r2.status, r2.failedStep, statuses(r2)['time-sync'], statuses(r2)['proxy-tools']]).toEqual(['failed', 'containerd-install', 'changed', 'changed']);
+    expect(r2.stderrTail).toContain(
+      "k8sprep: pacman's sync database is older than its mirror (containerd-2.0.1-1-x86_64.pkg.tar.zst is gone from it: 404). Arch supports no partial upgrades, so k8sprep installs from the database as it is and never refreshes it alone: upgrade the host (pacman -Syu, then reboot if it brought a new kernel) and run k8sprep again",
+    );
+    expect((await h2.exec(['pacman', '-Q', 'containerd'])).code).toBe(1);
+    // Never a refresh of the database alone.
+    expect((await callsOf(h2, 'pacman')).filter((c) => c.some((a) => /^-[A-Za-z]*y/.test(a)))).toEqual([]);
+  }, RUN_TIMEOUT_MS);
+
+  test('the operator upgrades h2 (pacman -Syu): the next run finishes it', async () => {
+    expect((await h2.exec(['pacman', '-Syu', '--noconfirm'])).code).toBe(0);
+    const { code, summary } = await prep(fleet, yamlFor('iptables'));
+    expect([code, report(summary, 'h2').status]).toEqual([0, 'ok']);
+    expect((await h2.exec(['pacman', '-Q', 'containerd'])).stdout).toBe('containerd 2.0.2-1\n');
+  }, RUN_TIMEOUT_MS);
+
+  test('proxyMode changed to ipvs: the module list grows and ipset and ipvsadm come; nothing else changes', async () => {
+    const { code, summary } = await prep(fleet, yamlFor('ipvs'));
+    expect(code).toBe(0);
+    for (const host of [h1, h2]) {
+      const changed = report(summary, host.name).steps.filter((s) => s.status === 'changed').map((s) => s.id);
+      expect([host.name, changed]).toEqual([host.name, ['kernel-modules', 'proxy-tools']]);
+    }
+    expect(await h1.readFile('/etc/modules-load.d/k8s.conf')).toBe('overlay\nbr_netfilter\nip_vs\nip_vs_rr\nip_vs_wrr\nip_vs_sh\nnf_conntrack_ipv4\n');
+    expect((await h1.exec(['rpm', '-q', 'ipset', 'ipvsadm'])).code).toBe(0);
+    expect((await h2.exec(['pacman', '-Q', 'ipset', 'ipvsadm'])).code).toBe(0);
+  }, RUN_TIMEOUT_MS);
+
+  test("h1's next boot: firewalld starts with the rules in force", async () => {
+    await h1.exec(['systemctl', 'start', 'firewalld']);
+    expect((await h1.exec(['firewall-cmd', '--list-ports'])).stdout).toBe(`${PORTS.join(' ')}\n`);
+    expect((await h1.exec(['firewall-cmd', '--zone=trusted', '--list-sources'])).stdout).toBe('10.244.0.0/16 10.96.0.0/12\n');
+    expect((await h1.exec(['firewall-cmd', '--query-rich-rule=rule protocol value="4" accept'])).code).toBe(0);
+  });
 });
 
 describe('failures: a package install, a corrupted release binary, an unsupported OS version, a cloned machine', () => {
@@ -428,7 +652,7 @@ describe('failures: a package install, a corrupted release binary, an unsupporte
     expect(r1.error).toMatch(/in step containerd-install/);
     expect(r1.stderrTail).toContain(message);
     const s1 = statuses(r1);
-    expect(s1['ipvs-tools']).toBe('changed');
+    expect(s1['proxy-tools']).toBe('changed');
     expect(s1['containerd-install']).toBe('failed');
     expect([s1.containerd, s1['kubernetes-packages'], s1.crictl, s1.images]).toEqual(['not-run', 'not-run', 'not-run', 'not-run']);
     // Nothing after the failure ran: no containerd config of ours (the file the host may
@@ -443,9 +667,11 @@ describe('failures: a package install, a corrupted release binary, an unsupporte
     const r3 = report(summary, 'f3');
     expect([r3.status, r3.failedStep]).toEqual(['failed', 'preflight']);
     expect(r3.stderrTail).toContain('k8sprep: preflight: this host runs CentOS Linux 8 (ID=centos VERSION_ID=8), not CentOS 7 (os: centos7 for this host)');
-    expect(r3.steps.filter((s) => s.phase === 'prep').every((s) => s.status === 'not-run')).toBe(true);
+    const prep3 = r3.steps.filter((s) => s.phase === 'prep');
+    expect([prep3.length, prep3.filter((s) => s.status !== 'not-run')]).toEqual([CENTOS_STEPS.length - 1, []]);
     expect(await f3.fileSnapshot(SYSTEM)).toEqual(untouched);
-    expect((await f3.calls()).map((c) => c[0]).filter((n) => !['uname'].includes(n ?? ''))).toEqual([]);
+    // Only reads: the kernel's name and chronyd's sync state.
+    expect((await f3.calls()).map((c) => c.join(' ')).filter((c) => !c.startsWith('uname ') && c !== 'chronyc tracking')).toEqual([]);
 
     // f4 needs the release binaries; the corrupted kubelet is refused by its checksum before
     // any of them (or their pacman dependencies) is installed.
@@ -480,8 +706,23 @@ describe('failures: a package install, a corrupted release binary, an unsupporte
       const r = report(summary, host);
       expect(r.status).toBe('failed');
       expect(r.error).toContain(`preflight: machine-id ${id} is also ${other}'s`);
-      expect(r.steps.filter((s) => s.phase === 'prep').every((s) => s.status === 'not-run')).toBe(true);
+      const prepSteps = r.steps.filter((s) => s.phase === 'prep');
+      expect([host, prepSteps.length, prepSteps.filter((s) => s.status !== 'not-run')]).toEqual([host, host === 'f1' ? CENTOS_STEPS.length - 1 : ARCH_STEPS.length - 1, []]);
     }
     expect(await Promise.all([f1.fileSnapshot(SYSTEM), f2.fileSnapshot(SYSTEM)])).toEqual(before);
+  }, RUN_TIMEOUT_MS);
+
+  test('a third-party repository yum cannot read is named by preflight, with its file, before anything changes', async () => {
+    const f1 = fleet.host('f1');
+    await put(f1, '/etc/yum.repos.d/internal.repo', '[internal]\nname=Internal packages\nbaseurl=http://repo.corp.invalid/el7/$basearch/\nenabled=1\ngpgcheck=0\n');
+    const before = await f1.fileSnapshot(SYSTEM);
+    const { code, summary } = await prep(fleet, fleet.clusterYaml({ version: VERSION, only: ['f1'] }));
+    expect(code).toBe(1);
+    const r = report(summary, 'f1');
+    expect([r.status, r.failedStep]).toEqual(['failed', 'preflight']);
+    expect(r.stderrTail).toContain(
+      'k8sprep: preflight: yum cannot read repository internal (/etc/yum.repos.d/internal.repo): http://repo.corp.invalid/el7/x86_64/repodata/repomd.xml: [Errno 14] curl#6 - "Could not resolve host: repo.corp.invalid; Unknown error"; fix its baseurl or set enabled=0 there, then run again',
+    );
+    expect(await f1.fileSnapshot(SYSTEM)).toEqual(before);
   }, RUN_TIMEOUT_MS);
 });

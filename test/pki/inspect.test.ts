@@ -19,15 +19,16 @@ let base = '';
 let other = '';
 let dir = '';
 let n = 0;
-let generatedAt = 0;
+/** When the PKI was generated: inspections that pass it judge it at that moment, not by the wall clock. */
+let generatedAt = new Date(0);
 const cluster = (o: Parameters<typeof testCluster>[0] = {}) => testCluster({ name: 'insp', certValidity: '720h', ...o });
 
 beforeAll(async () => {
   tmp = tempDir('k8sprep-inspect-');
   base = join(tmp.path, 'base');
   other = join(tmp.path, 'other');
-  generatedAt = Date.now();
-  await generatePki(cluster(), base);
+  generatedAt = new Date(Math.floor(Date.now() / 1000) * 1000);
+  await generatePki(cluster(), base, { now: generatedAt });
   await generatePki(testCluster({ name: 'other' }), other);
 });
 afterAll(() => tmp?.remove());
@@ -37,7 +38,7 @@ beforeEach(() => {
 });
 
 test('a fresh PKI: every certificate listed with its CA and expiry, no problems', async () => {
-  const insp = await inspectPki(dir, cluster());
+  const insp = await inspectPki(dir, cluster(), { now: generatedAt });
   expect(problemLines(insp)).toEqual([]);
   expect(insp.source).toBe(dir);
   expect(insp.shared?.authorities.map((a) => a.name)).toEqual(['ca', 'etcd-ca', 'front-proxy-ca']);
@@ -59,9 +60,9 @@ test('a fresh PKI: every certificate listed with its CA and expiry, no problems'
   expect(insp.nodes[1]?.certificates.map((c) => c.name)).not.toContain('super-admin.conf');
   const apiserver = cp1?.certificates.find((c) => c.name === 'apiserver');
   expect(apiserver).toMatchObject({ kind: 'leaf', path: 'nodes/cp1/pki/apiserver.crt', subject: 'CN=kube-apiserver', problems: [] });
-  const residual = apiserver?.residualSeconds ?? 0;
-  expect(Math.abs(residual - (720 * 3600 - (Date.now() - generatedAt) / 1000))).toBeLessThan(120);
-  expect(new Date(apiserver?.notAfter ?? 0).getTime()).toBeGreaterThan(Date.now());
+  // Issued for 720 h at generatedAt (NotAfter has whole seconds).
+  expect(apiserver?.residualSeconds).toBe(720 * 3600);
+  expect(new Date(apiserver?.notAfter ?? 0).getTime()).toBe(generatedAt.getTime() + 720 * 3_600_000);
 });
 
 test('expiringWithin: 30 days catches the 720h leaves, not the CAs; 29 days catches nothing', async () => {
@@ -151,7 +152,7 @@ test('a kubelet.conf pointing at the rotated client certificate is noted, not a 
 });
 
 test('expired certificates are problems', async () => {
-  const insp = await inspectPki(dir, cluster(), { now: new Date(Date.now() + 800 * 3_600_000) });
+  const insp = await inspectPki(dir, cluster(), { now: new Date(generatedAt.getTime() + 800 * 3_600_000) });
   const lines = problemLines(insp);
   expect(lines).toHaveLength(3 * 10 + 1);
   expect(lines.every((l) => / expired on \d{4}-/.test(l))).toBe(true);

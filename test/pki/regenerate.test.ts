@@ -89,7 +89,8 @@ test('a changed endpoint re-issues the apiserver certificates only; kubeconfigs 
   expect(san).not.toContain('IP Address:192.168.56.100');
   // ... and that state is now stable.
   const again = await generatePki(cluster({ endpoint: '192.168.56.200' }), dir);
-  expect(again.files.every((f) => f.action === 'kept')).toBe(true);
+  expect(again.files.length).toBeGreaterThan(0);
+  expect(again.files.filter((f) => f.action !== 'kept')).toEqual([]);
 });
 
 test('a missing or foreign leaf is re-issued, nothing else changes', async () => {
@@ -133,7 +134,8 @@ test('leaves in the last 10% of their lifetime are re-issued; the CAs are not', 
   // Generated 20h ago: 4h (17%) left, kept; generated 22h ago: 2h (8%) left, re-issued.
   await generatePki(c, short, { now: new Date(now - 20 * 3_600_000) });
   const kept = await generatePki(c, short);
-  expect(kept.files.every((f) => f.action === 'kept')).toBe(true);
+  expect(kept.files.length).toBeGreaterThan(0);
+  expect(kept.files.filter((f) => f.action !== 'kept')).toEqual([]);
   rmSync(short, { recursive: true });
   await generatePki(c, short, { now: new Date(now - 22 * 3_600_000) });
   const cas = SHARED.map((f) => readFileSync(join(short, f), 'utf8'));

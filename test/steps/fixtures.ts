@@ -28,6 +28,8 @@ export interface ClusterOptions {
   endpoint?: { host: string; port: number };
   /** mirrors.binaries (default: none in the file, so https://dl.k8s.io). */
   binaries?: string;
+  /** spec.sysctl (merged over the built-in table; null removes a key). */
+  sysctl?: Record<string, string | number | null>;
 }
 
 /** Two control planes (cp1, cp2), one worker (w1), one worker addressed by DNS name (w2). */
@@ -49,7 +51,7 @@ spec:
   mirrors:
     packages: ${o.packages ?? 'aliyun'}${o.binaries ? `\n    binaries: ${o.binaries}` : ''}
     registries:${registries.length ? `\n${registries.join('\n')}` : ' {}'}
-  firewall: ${o.firewall ?? 'open-ports'}
+  firewall: ${o.firewall ?? 'open-ports'}${o.sysctl ? `\n  sysctl: ${JSON.stringify(o.sysctl)}` : ''}
   hosts:
     - {name: cp1, address: 192.168.77.11, roles: [control-plane]${os}}
     - {name: cp2, address: 192.168.77.12, roles: [control-plane]${os}}
@@ -84,6 +86,12 @@ export function stepText(c: Cluster, hostName: string, stepId: string, os?: OsId
   const { text, steps } = renderHostScript(ctx, { ...phaseOf(stepId), steps: [stepById(stepId)] }, {});
   if (steps.length === 0) return '';
   return text.slice(text.indexOf(PREAMBLE) + PREAMBLE.length, text.indexOf('k8sprep_main() {'));
+}
+
+/** The whole script that runs the step alone (as --only would, without the guard); '' when it does not apply. */
+export function stepScript(c: Cluster, hostName: string, stepId: string, os?: OsId): string {
+  const { text, steps } = renderHostScript(ctxFor(c, hostName, os), { ...phaseOf(stepId), steps: [stepById(stepId)] }, {});
+  return steps.length === 0 ? '' : text;
 }
 
 /** The whole script of a phase for a host. */

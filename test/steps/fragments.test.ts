@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PREAMBLE } from '../../src/script/preamble.js';
 import { runBash } from '../helpers/bash.js';
+import { FixtureRoot } from './fixture-root.js';
 import { cluster, ctxFor, functionBody, stepById, stepText } from './fixtures.js';
 
 /** Runs `body` as a function after the stand-ins and a step's helpers (strict mode, as in the scripts). */
@@ -195,5 +196,83 @@ describe('firewall word lists', () => {
     const helpers = helpersOf('firewall');
     const r = run('', helpers, 'k8sprep_has_all "6443/tcp 2379-2380/tcp 10250/tcp" 2379-2380/tcp 10250/tcp && echo yes; k8sprep_has_all "6443/tcp" 643/tcp || echo no');
     expect(r.stdout).toBe('yes\nno\n');
+  });
+});
+
+describe("pacman installs from the sync database as it is (Arch)", () => {
+  const helpers = helpersOf('proxy-tools', 'w1', 'arch');
+  const pacman = (stderr: string, status: number) => `pacman() {\n  echo "pacman $*" >&2\n  cat >&2 <<'PACMAN_EOF'\n${stderr}PACMAN_EOF\n  return ${status}\n}`;
+
+  test('installed: pacman -S --needed, never a database refresh on its own', () => {
+    const r = run(pacman('', 0), helpers, 'k8sprep_pacman_install conntrack-tools && echo ok');
+    expect([r.status, r.stdout, r.stderr]).toEqual([0, 'ok\n', 'pacman -S --needed --noconfirm conntrack-tools\n']);
+  });
+
+  test('a database older than its mirror (404 for a package file): what to do, in one line', () => {
+    const failure = [
+      "error: failed retrieving file 'containerd-2.0.1-1-x86_64.pkg.tar.zst' from geo.mirror.pkgbuild.com : The requested URL returned error: 404",
+      'warning: failed to retrieve some files',
+      'error: failed to commit transaction (failed to retrieve some files)',
+      'Errors occurred, no packages were upgraded.',
+      '',
+    ].join('\n');
+    const r = run(pacman(failure, 1), helpers, 'k8sprep_pacman_install containerd runc; echo not reached');
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    // pacman's own lines first, then k8sprep's.
+    expect(r.stderr.split('\n').slice(0, 2)).toEqual(['pacman -S --needed --noconfirm containerd runc', failure.split('\n')[0]]);
+    expect(r.stderr.trim().split('\n').at(-1)).toBe(
+      "k8sprep: pacman's sync database is older than its mirror (containerd-2.0.1-1-x86_64.pkg.tar.zst is gone from it: 404). Arch supports no partial upgrades, so k8sprep installs from the database as it is and never refreshes it alone: upgrade the host (pacman -Syu, then reboot if it brought a new kernel) and run k8sprep again",
+    );
+  });
+
+  test('any other failure is pacman\'s own, with its status', () => {
+    const r = run(pacman('error: target not found: containerd\n', 1), helpers, 'k8sprep_pacman_install containerd || echo "status $?"');
+    expect([r.stdout, r.stderr]).toEqual(['status 1\n', 'pacman -S --needed --noconfirm containerd\nerror: target not found: containerd\n']);
+  });
+});
+
+describe('preflight: the clock (chronyc tracking)', () => {
+  const helpers = helpersOf('preflight', 'w1');
+  const fact = 'k8sprep_fact() { echo "FACT $1 $2"; }';
+  const chronyc = (leap: string) => `chronyc() { [ "$1" = tracking ] && printf 'Reference ID    : 00000000 ()\\nStratum         : 0\\nLeap status     : ${leap}\\n'; }`;
+
+  test.each(['Normal', 'Insert second'])('Leap status %s: synchronised, no warning', (leap) => {
+    const r = run(`${fact}\n${chronyc(leap)}`, helpers, 'k8sprep_preflight_time_sync');
+    expect([r.status, r.stdout, r.stderr]).toEqual([0, 'FACT time_sync synchronised\n', '']);
+  });
+
+  test('Not synchronised: a warning (not a problem) and the fact the summary shows', () => {
+    const r = run(`${fact}\n${chronyc('Not synchronised')}`, helpers, 'K8SPREP_PROBLEMS=(); k8sprep_preflight_time_sync; echo "problems ${#K8SPREP_PROBLEMS[@]}"');
+    expect([r.status, r.stdout]).toEqual([0, 'FACT time_sync unsynchronised\nproblems 0\n']);
+    expect(r.stderr).toBe(
+      'k8sprep: warning: chronyd has not synchronised the clock (chronyc tracking: Leap status: Not synchronised): certificates, tokens and etcd need a true clock; check that its time sources are reachable (chronyc sources)\n',
+    );
+  });
+
+  test('no chronyd answering (not installed or not running yet): unknown, no warning', () => {
+    const r = run(`${fact}\nchronyc() { echo '506 Cannot talk to daemon'; return 1; }`, helpers, 'k8sprep_preflight_time_sync');
+    expect([r.status, r.stdout, r.stderr]).toEqual([0, 'FACT time_sync unknown\n', '']);
+  });
+});
+
+describe('preflight: the running kernel and its modules (in a fixture root)', () => {
+  const helpers = helpersOf('preflight', 'w1', 'arch', cluster({ os: 'arch' }));
+  const KERNEL = '6.12.10-arch1-1';
+  let root: FixtureRoot;
+  beforeEach(() => {
+    root = new FixtureRoot({}, { uname: `if [ "$1" = -r ]; then echo ${KERNEL}; else /bin/uname "$@"; fi` });
+  });
+  afterEach(() => root.remove());
+  const check = () => root.run(['set -euo pipefail', 'k8sprep_fact() { :; }', helpers, 'k8sprep_preflight_kernel', 'printf \'PROBLEM %s\\n\' "${K8SPREP_PROBLEMS[@]}"'].join('\n'));
+
+  test('a kernel without /lib/modules/<release> (upgraded since boot) is a problem: reboot first', () => {
+    expect(check().stdout).toBe(
+      `PROBLEM kernel ${KERNEL} is running but /lib/modules/${KERNEL} is gone (the kernel package was upgraded since boot): no kernel module can be loaded until the host reboots into the new kernel; reboot it, then run k8sprep again\n`,
+    );
+  });
+  test('with its modules: no problem', () => {
+    root.write(`/lib/modules/${KERNEL}/modules.dep`, { content: '' });
+    expect(check().stdout).toBe('PROBLEM \n');
   });
 });

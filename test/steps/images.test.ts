@@ -2,11 +2,15 @@
  * Images: the table behind `k8sprep images list` and the containerd sandbox image, the
  * command's output (no host contacted), and what the images step pulls per role.
  */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { imageTableNote, imageVersions, kubeadmImages, pauseImage } from '../../src/cluster/images.js';
 import { parseVersion } from '../../src/cluster/versions.js';
+import { PREAMBLE } from '../../src/script/preamble.js';
+import { runBash } from '../helpers/bash.js';
 import { assertBuilt, EXAMPLES, runCli, tempDir } from '../helpers/cli.js';
-import { cluster, functionBody, stepText, VERSIONS } from './fixtures.js';
+import { cluster, stepText, VERSIONS } from './fixtures.js';
 
 describe('image versions per release (kubeadm constants.go at the release tags)', () => {
   test.each([
@@ -130,32 +134,70 @@ describe('k8sprep images list', () => {
   });
 });
 
-describe('the images step', () => {
-  test.each(VERSIONS)('%s, control plane: kubeadm pulls its whole set from the cluster repository', (version) => {
-    const text = stepText(cluster({ version }), 'cp1', 'images');
-    const flags = `--kubernetes-version ${version} --image-repository registry.aliyuncs.com/google_containers`;
-    expect(functionBody(text, 'k8sprep_images_wanted').trim()).toBe(`kubeadm config images list ${flags} 2>/dev/null`);
-    expect(functionBody(text, 'k8sprep_pull_images').trim()).toBe(
-      `kubeadm config images pull ${flags} --cri-socket unix:///run/containerd/containerd.sock >/dev/null 2>>"$1"`,
-    );
+describe('the images step (run in bash with kubeadm and crictl faked, state in a temp dir)', () => {
+  let state: string;
+  beforeEach(() => {
+    state = mkdtempSync(join(tmpdir(), 'k8sprep-images-'));
+  });
+  afterEach(() => rmSync(state, { recursive: true, force: true }));
+
+  /**
+   * kubeadm lists kubeadm's images for the --kubernetes-version and --image-repository it is
+   * given and pulls them all; crictl knows what was pulled (inspecti) and pulls one. Calls go
+   * to $STATE/calls, pulled images to $STATE/pulled.
+   */
+  const fakes = () => String.raw`STATE=${state}
+kubeadm() {
+  echo "kubeadm $*" >>"$STATE/calls"
+  local version='' repo='' i
+  for ((i = 1; i <= $#; i++)); do
+    case ${'$'}{!i} in
+      --kubernetes-version) i=$((i + 1)); version=${'$'}{!i} ;;
+      --image-repository) i=$((i + 1)); repo=${'$'}{!i} ;;
+    esac
+  done
+  local images="$repo/kube-apiserver:v$version $repo/kube-controller-manager:v$version $repo/kube-scheduler:v$version $repo/kube-proxy:v$version $repo/coredns:v1.11.3 $repo/pause:3.9 $repo/etcd:3.5.15-0"
+  case "$2 $3" in
+    "images list") printf '%s\n' $images ;;
+    "images pull") printf '%s\n' $images >>"$STATE/pulled" ;;
+  esac
+}
+crictl() {
+  echo "crictl $*" >>"$STATE/calls"
+  case $1 in
+    inspecti) grep -qxF "$2" "$STATE/pulled" 2>/dev/null ;;
+    pull) echo "$2" >>"$STATE/pulled" ;;
+  esac
+}`;
+  const run = (c: ReturnType<typeof cluster>, host: string) =>
+    runBash([PREAMBLE, fakes(), stepText(c, host, 'images'), 'k8sprep_run_step images k8sprep_step_images'].join('\n'), ['test-run']);
+  const calls = () => readFileSync(join(state, 'calls'), 'utf8').split('\n').filter(Boolean);
+  const pulled = () => readFileSync(join(state, 'pulled'), 'utf8').split('\n').filter(Boolean);
+
+  test.each(VERSIONS)('%s, control plane: kubeadm pulls its whole set from the cluster repository, for the cluster version; then nothing to pull', (version) => {
+    const c = cluster({ version });
+    const r = run(c, 'cp1');
+    expect([r.status, r.stdout]).toEqual([0, '::k8sprep:: images begin\n::k8sprep:: images changed\n']);
+    const repo = 'registry.aliyuncs.com/google_containers';
+    expect(calls().filter((l) => l.startsWith('kubeadm config images pull'))).toEqual([
+      `kubeadm config images pull --kubernetes-version ${version} --image-repository ${repo} --cri-socket unix:///run/containerd/containerd.sock`,
+    ]);
+    expect(pulled()).toHaveLength(7);
+    expect(run(c, 'cp1').stdout).toBe('::k8sprep:: images begin\n::k8sprep:: images unchanged\n');
   });
 
-  test('worker: only pause, kube-proxy and CoreDNS, pulled with crictl', () => {
-    const text = stepText(cluster(), 'w1', 'images');
-    expect(functionBody(text, 'k8sprep_images_wanted')).toContain('if (name == "kube-proxy" || name == "coredns" || name == "pause") print');
-    expect(functionBody(text, 'k8sprep_pull_images')).toContain('crictl pull "$image" >/dev/null 2>>"$1" || pulled=no');
+  test('worker: only pause, kube-proxy and CoreDNS, pulled one by one with crictl', () => {
+    const r = run(cluster(), 'w1');
+    expect(r.status).toBe(0);
+    const repo = 'registry.aliyuncs.com/google_containers';
+    expect(pulled()).toEqual([`${repo}/kube-proxy:v1.30.6`, `${repo}/coredns:v1.11.3`, `${repo}/pause:3.9`]);
+    expect(calls().filter((l) => l.startsWith('kubeadm config images pull'))).toEqual([]);
   });
 
   test('a custom image repository is used as given', () => {
-    const text = stepText(cluster({ imageRepository: 'harbor.example.com:8443/k8s' }), 'cp1', 'images');
-    expect(text).toContain('--image-repository harbor.example.com:8443/k8s');
-  });
-
-  test('retries with backoff, then names what is still missing', () => {
-    const apply = functionBody(stepText(cluster(), 'cp1', 'images'), 'k8sprep_step_images_apply');
-    expect(apply).toContain('local attempt=1 delay=2 log missing');
-    expect(apply).toContain('[ "$attempt" -lt 5 ] || break');
-    expect(apply).toContain('delay=$((delay * 2))');
-    expect(apply).toContain('k8sprep_die "could not pull $missing from registry.aliyuncs.com/google_containers after 5 attempts (errors above)"');
+    expect(run(cluster({ imageRepository: 'harbor.example.com:8443/k8s' }), 'cp1').status).toBe(0);
+    expect(pulled()).toContain('harbor.example.com:8443/k8s/pause:3.9');
+    expect(pulled()).toHaveLength(7);
+    expect(pulled().every((i) => i.startsWith('harbor.example.com:8443/k8s/'))).toBe(true);
   });
 });

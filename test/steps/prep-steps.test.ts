@@ -1,226 +1,445 @@
 /**
- * What each host-preparation step renders, per OS, role and cluster option: the files and
- * commands an operator would check by hand (DESIGN §4).
+ * What each host-preparation step does, per OS, role and cluster option: its rendered script
+ * run for real in a fixture root (fixture-root.ts: an overlay of this machine, fake commands
+ * with state), asserting the files and calls it leaves and that a second run reports it
+ * unchanged. The end-to-end versions on test hosts are in test/e2e/prep.test.ts.
  */
+import { parse as parseYaml } from 'yaml';
 import { prepPhase } from '../../src/actions/prep.js';
-import { cluster, functionBody, OSES, stepText } from './fixtures.js';
+import { FAKE_STATE, installedPackages, PACMAN, packagesIn, provides, RPM, SYSTEMCTL, unitState, units, YUM } from './fakes.js';
+import { FixtureRoot } from './fixture-root.js';
+import { cluster, type ClusterOptions, OSES, stepScript } from './fixtures.js';
+import { parseRepoFile } from './repo-ini.js';
 
-const check = (text: string, id: string) => functionBody(text, `k8sprep_step_${id.replace(/-/g, '_')}_check`);
-const apply = (text: string, id: string) => functionBody(text, `k8sprep_step_${id.replace(/-/g, '_')}_apply`);
+const BACKUP = '/var/lib/k8sprep/backup/fixture-run';
+/** Each OS's package manager, faked. */
+const MANAGERS = { centos7: { rpm: RPM, yum: YUM }, arch: { pacman: PACMAN } } as const;
 
-test('prep order: guard, identity, kernel settings, repositories, then packages from least to most dependent', () => {
-  expect(prepPhase.steps.map((s) => s.id)).toEqual([
-    'os-release',
-    'hostname',
-    'swap',
-    'selinux',
-    'firewall',
-    'kernel-modules',
-    'sysctl',
-    'base-repos',
-    'package-repos',
-    'time-sync',
-    'ipvs-tools',
-    'containerd-install',
-    'containerd',
-    'kubernetes-packages',
-    'crictl',
-    'images',
-  ]);
+let roots: FixtureRoot[] = [];
+function root(files: ConstructorParameters<typeof FixtureRoot>[0], commands: Record<string, string> = {}): FixtureRoot {
+  const r = new FixtureRoot({ [`${FAKE_STATE}/.keep`]: '', ...files }, { systemctl: SYSTEMCTL, ...commands });
+  // This machine's own copies (the real-tool tests install some) must not count as installed.
+  r.hide(['containerd', 'runc', 'crictl', 'chronyd', 'firewall-cmd', 'firewall-offline-cmd']);
+  roots.push(r);
+  return r;
+}
+afterEach(() => {
+  for (const r of roots) r.remove();
+  roots = [];
+});
+
+/** Runs `stepId` rendered for host `host` twice: the first run's result, and the second's status. */
+function twice(r: FixtureRoot, options: ClusterOptions, host: string, stepId: string) {
+  const script = stepScript(cluster(options), host, stepId);
+  expect(script).not.toBe('');
+  const first = r.run(script);
+  const second = r.run(script);
+  return { first, second: second.steps[stepId], secondResult: second };
+}
+
+describe('prep order: what each step needs is in place before it', () => {
+  const order = prepPhase.steps.map((s) => s.id);
+  test.each([
+    ['hostname', 'swap', 'everything after it (and kubeadm) sees the final name'],
+    ['kernel-modules', 'sysctl', 'net.bridge.* exists only once br_netfilter is loaded'],
+    ['base-repos', 'package-repos', "CentOS 7's yum fails on every call until its dead mirrors are gone"],
+    ['package-repos', 'time-sync', 'chrony is the first package installed'],
+    ['time-sync', 'proxy-tools', 'packages after the repositories'],
+    ['containerd-install', 'containerd', 'the config schema follows the installed containerd'],
+    ['kubernetes-packages', 'crictl', 'CentOS installs crictl with kubeadm (cri-tools)'],
+    ['crictl', 'images', 'the images step asks crictl what is pulled'],
+    ['containerd', 'images', 'pulling needs containerd running'],
+  ])('%s before %s (%s)', (first, then) => {
+    expect(order.indexOf(first)).toBeGreaterThanOrEqual(0);
+    expect(order.indexOf(then)).toBeGreaterThan(order.indexOf(first));
+  });
+  test('the OS guard first, the image pull last', () => {
+    expect([order[0], order.at(-1)]).toEqual(['os-release', 'images']);
+  });
 });
 
 describe('hostname', () => {
-  const text = stepText(cluster(), 'w1', 'hostname');
-  test('the node name, now (kernel) and at boot (/etc/hostname)', () => {
-    expect(check(text, 'hostname')).toMatch(/^\[ "\$\(uname -n\)" = w1 \] \|\| return 1\nk8sprep_file_matches \/etc\/hostname 644 <<'K8SPREP_EOF' \|\| return 1\nw1\nK8SPREP_EOF\n/);
-    expect(apply(text, 'hostname')).toContain("k8sprep_write_file /etc/hostname 644 <<'K8SPREP_EOF'\nw1\nK8SPREP_EOF");
-    expect(apply(text, 'hostname')).toContain("printf '%s\\n' w1 >/proc/sys/kernel/hostname");
-  });
-  test('a marked /etc/hosts block with every host addressed by IP (DNS-named hosts are left to DNS), replacing the old block', () => {
-    const block = '# BEGIN k8sprep cluster steps: written by k8sprep, replaced on every run\n192.168.77.11 cp1\n192.168.77.12 cp2\n192.168.77.21 w1\n# END k8sprep cluster steps\n';
-    expect(check(text, 'hostname')).toContain(`k8sprep_hosts_block_matches <<'K8SPREP_EOF'\n${block}K8SPREP_EOF`);
-    expect(apply(text, 'hostname')).toContain(
-      `{ sed '/^# BEGIN k8sprep cluster/,/^# END k8sprep cluster/d' /etc/hosts 2>/dev/null || true; cat; } <<'K8SPREP_EOF' | k8sprep_write_file /etc/hosts "$mode"\n${block}K8SPREP_EOF`,
+  const hosts = '127.0.0.1 localhost\n10.0.0.9 printer\n# BEGIN k8sprep cluster steps: old\n10.9.9.9 gone\n# END k8sprep cluster steps\n::1 localhost6\n';
+  test('the node name now and at boot; /etc/hosts keeps its lines and gets the new block (hosts addressed by IP only)', () => {
+    const r = root({ '/etc/hosts': { content: hosts, mode: 0o644 }, '/etc/hostname': 'localhost.localdomain\n' });
+    const { first, second } = twice(r, {}, 'w1', 'hostname');
+    expect([first.status, first.steps.hostname, second]).toEqual([0, 'changed', 'unchanged']);
+    expect(r.hostname()).toBe('w1');
+    expect(r.read('/etc/hostname')).toBe('w1\n');
+    expect(r.read('/etc/hosts')).toBe(
+      '127.0.0.1 localhost\n10.0.0.9 printer\n::1 localhost6\n' +
+        '# BEGIN k8sprep cluster steps: written by k8sprep, replaced on every run\n192.168.77.11 cp1\n192.168.77.12 cp2\n192.168.77.21 w1\n# END k8sprep cluster steps\n',
     );
+    expect(r.read(`${BACKUP}/etc/hosts`)).toBe(hosts);
   });
 });
 
 describe('swap', () => {
-  test('Arch: zram-generator config emptied (backed up), then every zram setup unit and swap unit stopped and masked', () => {
-    const text = apply(stepText(cluster({ os: 'arch' }), 'w1', 'swap'), 'swap');
-    expect(text).toContain("  printf '%s\\n' '# zram swap disabled by k8sprep: the kubelet needs swap off' | k8sprep_write_file /etc/systemd/zram-generator.conf 644");
-    expect(text).toContain(
-      [
-        'for unit in $( {',
-        "  systemctl list-units --all --plain --no-legend 'systemd-zram-setup@*'",
-        '  systemctl list-units --type swap --all --plain --no-legend',
-        "} 2>/dev/null | awk '{print $1}'); do",
-        '  systemctl stop "$unit" && systemctl mask "$unit"',
-        'done',
-      ].join('\n'),
-    );
+  const fstab = '/dev/mapper/centos-root / xfs defaults 0 0\n/dev/mapper/centos-swap swap swap defaults 0 0\n#/dev/sdb1 swap swap defaults 0 0\n';
+  /** swapon --show lists a swap device until swapoff -a ran. */
+  const swapCommands = {
+    swapoff: `[ "$1" = -a ] && touch ${FAKE_STATE}/swapped-off`,
+    swapon: `[ -e ${FAKE_STATE}/swapped-off ] || echo /dev/dm-1`,
+  };
+
+  test('CentOS: off now (swapoff -a) and at boot (the fstab line commented, backed up); no zram or units', () => {
+    const r = root({ '/etc/fstab': fstab }, swapCommands);
+    const { first, second } = twice(r, {}, 'w1', 'swap');
+    expect([first.status, first.steps.swap, second]).toEqual([0, 'changed', 'unchanged']);
+    expect(r.read('/etc/fstab')).toBe(fstab.replace('/dev/mapper/centos-swap', '# disabled by k8sprep: /dev/mapper/centos-swap'));
+    expect(r.read(`${BACKUP}/etc/fstab`)).toBe(fstab);
+    expect(r.callsOf('swapoff')).toEqual([['-a']]);
+    expect(r.callsOf('systemctl')).toEqual([]);
   });
-  test('CentOS: swapoff and fstab only', () => {
-    const text = apply(stepText(cluster(), 'w1', 'swap'), 'swap');
-    expect(text.split('\n')[0]).toBe('swapoff -a');
-    expect(text).not.toMatch(/zram|systemctl/);
+
+  test('Arch: zram-generator emptied (backed up), every zram setup and swap unit stopped and masked', () => {
+    const zram = '[zram0]\nzram-size = ram / 2\n';
+    const r = root(
+      {
+        '/etc/fstab': '# no swap here\n',
+        '/etc/systemd/zram-generator.conf': zram,
+        ...units({ 'systemd-zram-setup@zram0.service': 'static active', 'dev-zram0.swap': 'static active', 'swapfile.swap': 'enabled active', 'sshd.service': 'enabled active' }),
+      },
+      swapCommands,
+    );
+    const { first, second } = twice(r, { os: 'arch' }, 'w1', 'swap');
+    expect([first.status, first.steps.swap, second]).toEqual([0, 'changed', 'unchanged']);
+    expect(r.read('/etc/systemd/zram-generator.conf')).toBe('# zram swap disabled by k8sprep: the kubelet needs swap off\n');
+    expect(r.read(`${BACKUP}/etc/systemd/zram-generator.conf`)).toBe(zram);
+    for (const unit of ['systemd-zram-setup@zram0.service', 'dev-zram0.swap', 'swapfile.swap']) {
+      expect([unit, unitState((p) => r.read(p), unit)]).toEqual([unit, 'masked inactive']);
+    }
+    expect(unitState((p) => r.read(p), 'sshd.service')).toBe('enabled active');
   });
 });
 
 describe('selinux', () => {
-  test('CentOS: setenforce 0 and SELINUX=permissive in /etc/selinux/config (backed up)', () => {
-    const text = stepText(cluster(), 'cp1', 'selinux');
-    expect(apply(text, 'selinux')).toBe(
-      [
-        'if command -v getenforce >/dev/null 2>&1 && [ "$(getenforce)" = Enforcing ]; then setenforce 0; fi',
-        "if [ -f /etc/selinux/config ] && grep -Eq '^[[:space:]]*SELINUX=enforcing' /etc/selinux/config; then",
-        '  k8sprep_backup /etc/selinux/config',
-        "  sed -Ei 's/^[[:space:]]*SELINUX=enforcing/SELINUX=permissive/' /etc/selinux/config",
-        'fi',
-      ].join('\n'),
-    );
+  const config = '# This file controls the state of SELinux on the system.\nSELINUX=enforcing\nSELINUXTYPE=targeted\n';
+  const commands = {
+    getenforce: `cat ${FAKE_STATE}/selinux`,
+    setenforce: `[ "$1" = 0 ] && echo Permissive >${FAKE_STATE}/selinux`,
+  };
+  test('CentOS: permissive now (setenforce 0) and at boot (the config, backed up)', () => {
+    const r = root({ '/etc/selinux/config': config, [`${FAKE_STATE}/selinux`]: 'Enforcing\n' }, commands);
+    const { first, second } = twice(r, {}, 'cp1', 'selinux');
+    expect([first.status, first.steps.selinux, second]).toEqual([0, 'changed', 'unchanged']);
+    expect(r.read('/etc/selinux/config')).toBe(config.replace('SELINUX=enforcing', 'SELINUX=permissive'));
+    expect(r.read(`${BACKUP}/etc/selinux/config`)).toBe(config);
+    expect(r.callsOf('setenforce')).toEqual([['0']]);
+  });
+  test('SELinux disabled is left as it is', () => {
+    const disabled = config.replace('enforcing', 'disabled');
+    const r = root({ '/etc/selinux/config': disabled, [`${FAKE_STATE}/selinux`]: 'Disabled\n' }, commands);
+    expect(r.run(stepScript(cluster(), 'cp1', 'selinux')).steps.selinux).toBe('unchanged');
+    expect(r.read('/etc/selinux/config')).toBe(disabled);
+    expect(r.callsOf('setenforce')).toEqual([]);
   });
   test('Arch has no SELinux: no step', () => {
-    expect(stepText(cluster({ os: 'arch' }), 'cp1', 'selinux')).toBe('');
+    expect(stepScript(cluster({ os: 'arch' }), 'cp1', 'selinux')).toBe('');
   });
 });
+
+/**
+ * firewall-cmd / firewall-offline-cmd: fw/<layer>/<zone>/{ports,sources,rich}. firewall-cmd
+ * needs the daemon (firewalld.service active); firewall-offline-cmd writes the permanent layer.
+ */
+const FIREWALL = String.raw`fw=${FAKE_STATE}/fw layer=runtime zone=public
+if [ "${'$'}{0##*/}" = firewall-offline-cmd ]; then layer=permanent
+elif ! grep -q ' active$' ${FAKE_STATE}/units/firewalld.service 2>/dev/null; then echo "FirewallD is not running"; exit 252; fi
+for a in "$@"; do case $a in --permanent) layer=permanent ;; --zone=*) zone=${'$'}{a#*=} ;; esac; done
+d=$fw/$layer/$zone
+mkdir -p "$d"
+touch "$d/ports" "$d/sources" "$d/rich"
+for a in "$@"; do
+  case $a in
+    --add-port=*) grep -qxF "${'$'}{a#*=}" "$d/ports" || echo "${'$'}{a#*=}" >>"$d/ports" ;;
+    --add-source=*) grep -qxF "${'$'}{a#*=}" "$d/sources" || echo "${'$'}{a#*=}" >>"$d/sources" ;;
+    --add-rich-rule=*) grep -qxF "${'$'}{a#*=}" "$d/rich" || echo "${'$'}{a#*=}" >>"$d/rich" ;;
+    --list-ports) paste -sd' ' "$d/ports"; [ -s "$d/ports" ] || echo ;;
+    --list-sources) paste -sd' ' "$d/sources"; [ -s "$d/sources" ] || echo ;;
+    --query-rich-rule=*) grep -qxF "${'$'}{a#*=}" "$d/rich" || exit 1 ;;
+    --reload) rm -rf "$fw/runtime"; cp -a "$fw/permanent" "$fw/runtime" ;;
+  esac
+done`;
 
 describe('firewall', () => {
-  const ports = (text: string) => /for item in ([^;]+); do\n {2}firewall-cmd --permanent --add-port/.exec(apply(text, 'firewall'))?.[1]?.split(' ');
-  test('control plane, calico: kubeadm ports, kube-proxy health, NodePorts, BGP, VXLAN and Typha', () => {
-    expect(ports(stepText(cluster(), 'cp1', 'firewall'))).toEqual([
-      '10250/tcp',
-      '10256/tcp',
-      '30000-32767/tcp',
-      '6443/tcp',
-      '2379-2380/tcp',
-      '10257/tcp',
-      '10259/tcp',
-      '179/tcp',
-      '4789/udp',
-      '5473/tcp',
-    ]);
+  const commands = { 'firewall-cmd': FIREWALL, 'firewall-offline-cmd': FIREWALL };
+  const layer = (r: FixtureRoot, name: string, zone: string, what: string) =>
+    (r.read(`${FAKE_STATE}/fw/${name}/${zone}/${what}`) ?? '').split('\n').filter(Boolean);
+  const CONTROL_PLANE_CALICO = ['10250/tcp', '10256/tcp', '30000-32767/tcp', '6443/tcp', '2379-2380/tcp', '10257/tcp', '10259/tcp', '179/tcp', '4789/udp', '5473/tcp'];
+  const IPIP = 'rule protocol value="4" accept';
+
+  test("firewalld running, control plane, calico: the role's, NodePorts and calico's ports, IP-in-IP, pod and service networks trusted, permanent and runtime", () => {
+    const r = root(units({ 'firewalld.service': 'enabled active' }), commands);
+    const { first, second } = twice(r, {}, 'cp1', 'firewall');
+    expect([first.status, first.steps.firewall, second]).toEqual([0, 'changed', 'unchanged']);
+    for (const name of ['permanent', 'runtime']) {
+      expect([name, layer(r, name, 'public', 'ports')]).toEqual([name, CONTROL_PLANE_CALICO]);
+      expect([name, layer(r, name, 'public', 'rich')]).toEqual([name, [IPIP]]);
+      expect([name, layer(r, name, 'trusted', 'sources')]).toEqual([name, ['10.244.0.0/16', '10.96.0.0/12']]);
+    }
+    expect(r.callsOf('firewall-offline-cmd')).toEqual([]);
   });
-  test("calico: IP-in-IP is IP protocol 4 (/etc/protocols' ipencap; its ipip is 94), accepted by a rich rule, checked in both layers", () => {
-    const text = stepText(cluster(), 'w1', 'firewall');
-    expect(apply(text, 'firewall')).toContain(
-      `firewall-cmd --permanent --add-rich-rule='rule protocol value="4" accept' >/dev/null\nfirewall-cmd --reload >/dev/null`,
-    );
-    expect(check(text, 'firewall').split('\n').at(-1)).toBe(
-      `  firewall-cmd --permanent --query-rich-rule='rule protocol value="4" accept' >/dev/null && firewall-cmd --query-rich-rule='rule protocol value="4" accept' >/dev/null`,
-    );
-    expect(text).not.toMatch(/ipip/);
+
+  test('firewalld running, worker, flannel: kubelet, kube-proxy, NodePorts and VXLAN only; no rich rule', () => {
+    const r = root(units({ 'firewalld.service': 'enabled active' }), commands);
+    expect(r.run(stepScript(cluster({ cni: 'flannel' }), 'w1', 'firewall')).steps.firewall).toBe('changed');
+    expect(layer(r, 'runtime', 'public', 'ports')).toEqual(['10250/tcp', '10256/tcp', '30000-32767/tcp', '8472/udp']);
+    expect(layer(r, 'runtime', 'public', 'rich')).toEqual([]);
   });
-  test('worker, flannel: kubelet, kube-proxy, NodePorts and flannel VXLAN only; no rich rule', () => {
-    const text = stepText(cluster({ cni: 'flannel' }), 'w1', 'firewall');
-    expect(ports(text)).toEqual(['10250/tcp', '10256/tcp', '30000-32767/tcp', '8472/udp']);
-    expect(text).not.toContain('rich-rule');
+
+  test('firewalld stopped but enabled: the permanent rules it starts with at the next boot, written offline; a second run unchanged', () => {
+    const r = root(units({ 'firewalld.service': 'enabled inactive' }), commands);
+    const { first, second } = twice(r, {}, 'cp1', 'firewall');
+    expect([first.status, first.steps.firewall, second]).toEqual([0, 'changed', 'unchanged']);
+    expect(layer(r, 'permanent', 'public', 'ports')).toEqual(CONTROL_PLANE_CALICO);
+    expect(layer(r, 'permanent', 'public', 'rich')).toEqual([IPIP]);
+    expect(layer(r, 'permanent', 'trusted', 'sources')).toEqual(['10.244.0.0/16', '10.96.0.0/12']);
+    // firewall-cmd cannot work without the daemon, and the daemon stays stopped.
+    expect(r.callsOf('firewall-cmd')).toEqual([]);
+    expect(unitState((p) => r.read(p), 'firewalld.service')).toBe('enabled inactive');
   });
-  test('pod and service networks trusted (forwarded pod traffic), permanent and reloaded; nothing when firewalld is not running', () => {
-    const text = stepText(cluster(), 'w1', 'firewall');
-    expect(apply(text, 'firewall')).toContain('for item in 10.244.0.0/16 10.96.0.0/12; do\n  firewall-cmd --permanent --zone=trusted --add-source="$item" >/dev/null\ndone\n');
-    expect(apply(text, 'firewall').trim().split('\n').at(-1)).toBe('firewall-cmd --reload >/dev/null');
-    expect(check(text, 'firewall')).toMatch(/^! systemctl is-active --quiet firewalld \|\| \{\n {2}k8sprep_has_all "\$\(firewall-cmd --permanent --list-ports\)" 10250\/tcp/);
-    expect(check(text, 'firewall')).toContain('k8sprep_has_all "$(firewall-cmd --zone=trusted --list-sources)" 10.244.0.0/16 10.96.0.0/12');
+
+  test('firewalld stopped and disabled (or absent): nothing to open', () => {
+    for (const files of [units({ 'firewalld.service': 'disabled inactive' }), {}]) {
+      const r = root(files, commands);
+      expect(r.run(stepScript(cluster(), 'cp1', 'firewall')).steps.firewall).toBe('unchanged');
+      expect([...r.callsOf('firewall-cmd'), ...r.callsOf('firewall-offline-cmd')]).toEqual([]);
+    }
   });
+
   test('firewall: disable stops and disables firewalld instead', () => {
-    const text = stepText(cluster({ firewall: 'disable' }), 'cp1', 'firewall');
-    expect(check(text, 'firewall')).toBe('! systemctl is-active --quiet firewalld && ! systemctl is-enabled --quiet firewalld 2>/dev/null');
-    expect(apply(text, 'firewall')).toBe('systemctl disable --now firewalld');
+    const r = root(units({ 'firewalld.service': 'enabled active' }), commands);
+    const { first, second } = twice(r, { firewall: 'disable' }, 'cp1', 'firewall');
+    expect([first.status, first.steps.firewall, second]).toEqual([0, 'changed', 'unchanged']);
+    expect(unitState((p) => r.read(p), 'firewalld.service')).toBe('disabled inactive');
+    expect(r.callsOf('firewall-cmd')).toEqual([]);
   });
 });
 
-describe('base-repos (CentOS 7 is end-of-life)', () => {
+describe('kernel-modules: by the running kernel and kube-proxy\'s mode', () => {
+  const CENTOS_KERNEL = '3.10.0-1160.119.1.el7.x86_64';
+  const ARCH_KERNEL = '6.12.10-arch1-1';
+  /** uname -r says `kernel`; modprobe loads into (and lsmod lists) FAKE_STATE/modules. */
+  function modulesRoot(kernel: string, withModulesDir = true): FixtureRoot {
+    return root(withModulesDir ? { [`/lib/modules/${kernel}/modules.builtin`]: 'kernel/fs/ext4/ext4.ko\n' } : {}, {
+      uname: `if [ "$1" = -r ]; then echo ${kernel}; else /bin/uname "$@"; fi`,
+      lsmod: `echo 'Module Size Used by'; sed 's/$/ 16384 0/' ${FAKE_STATE}/modules 2>/dev/null || true`,
+      modprobe: `echo "$1" >>${FAKE_STATE}/modules`,
+    });
+  }
+  const IPVS = ['ip_vs', 'ip_vs_rr', 'ip_vs_wrr', 'ip_vs_sh'];
+
+  test.each([
+    [CENTOS_KERNEL, 'ipvs', ['overlay', 'br_netfilter', ...IPVS, 'nf_conntrack_ipv4']],
+    [CENTOS_KERNEL, 'iptables', ['overlay', 'br_netfilter', 'nf_conntrack_ipv4']],
+    [ARCH_KERNEL, 'ipvs', ['overlay', 'br_netfilter', ...IPVS, 'nf_conntrack']],
+    [ARCH_KERNEL, 'nftables', ['overlay', 'br_netfilter', 'nf_conntrack']],
+  ] as const)('kernel %s, %s: %j loaded now and listed for boot', (kernel, proxyMode, modules) => {
+    const r = modulesRoot(kernel);
+    const { first, second } = twice(r, { proxyMode }, 'w1', 'kernel-modules');
+    expect([first.status, first.steps['kernel-modules'], second]).toEqual([0, 'changed', 'unchanged']);
+    expect(r.read('/etc/modules-load.d/k8s.conf')).toBe(`${modules.join('\n')}\n`);
+    expect(r.callsOf('modprobe')).toEqual(modules.map((m) => [m]));
+  });
+
+  test('a mode that no longer needs ip_vs rewrites the list without it; then nothing changes', () => {
+    const r = modulesRoot(ARCH_KERNEL);
+    expect(r.run(stepScript(cluster({ proxyMode: 'ipvs' }), 'w1', 'kernel-modules')).steps['kernel-modules']).toBe('changed');
+    const { first, second } = twice(r, { proxyMode: 'iptables' }, 'w1', 'kernel-modules');
+    expect([first.status, first.steps['kernel-modules'], second]).toEqual([0, 'changed', 'unchanged']);
+    expect(r.read('/etc/modules-load.d/k8s.conf')).toBe('overlay\nbr_netfilter\nnf_conntrack\n');
+    expect(r.read(`${BACKUP}/etc/modules-load.d/k8s.conf`)).toBe(`overlay\nbr_netfilter\n${IPVS.join('\n')}\nnf_conntrack\n`);
+  });
+
+  test('a running kernel whose modules are gone (upgraded since boot): a reboot is needed, nothing is written or loaded', () => {
+    const r = modulesRoot(ARCH_KERNEL, false);
+    const result = r.run(stepScript(cluster(), 'w1', 'kernel-modules'));
+    expect([result.status, result.steps['kernel-modules']]).toEqual([1, 'failed']);
+    expect(result.stderr).toContain(
+      `k8sprep: kernel ${ARCH_KERNEL} is running but /lib/modules/${ARCH_KERNEL} is gone (the kernel package was upgraded since boot): no kernel module can be loaded until the host reboots into the new kernel; reboot it, then run k8sprep again`,
+    );
+    expect(r.read('/etc/modules-load.d/k8s.conf')).toBeUndefined();
+    expect(r.callsOf('modprobe')).toEqual([]);
+  });
+});
+
+describe('base-repos: CentOS 7 is end of life', () => {
+  const base = [
+    '[base]',
+    'name=CentOS-$releasever - Base',
+    'mirrorlist=http://mirrorlist.centos.org/?release=$releasever&arch=$basearch&repo=os&infra=$infra',
+    '#baseurl=http://mirror.centos.org/centos/$releasever/os/$basearch/',
+    'gpgcheck=1',
+    '',
+  ].join('\n');
+  const sclo = [
+    '[centos-sclo-rh]',
+    'name=CentOS-7 - SCLo rh',
+    '#baseurl=http://mirror.centos.org/centos/7/sclo/$basearch/rh/',
+    'mirrorlist=http://mirrorlist.centos.org?arch=$basearch&release=7&repo=sclo-rh',
+    'gpgcheck=1',
+    'enabled=1',
+    'gpgkey=file:///etc/pki/rpm-gpg/RPM-GPG-KEY-CentOS-SIG-SCLo',
+    '',
+    '[centos-sclo-rh-testing]',
+    'name=CentOS-7 - SCLo rh Testing',
+    'baseurl=http://buildlogs.centos.org/centos/7/sclo/$basearch/rh/',
+    'enabled=0',
+    '',
+  ].join('\n');
+  const altarch = ['[centos-kernel]', 'name=CentOS LTS Kernels for $basearch', 'mirrorlist=http://mirrorlist.centos.org/?release=$releasever&arch=$basearch&repo=kernel&infra=$infra', 'enabled=1', ''].join('\n');
+  const epel = ['[epel]', 'name=Extra Packages for Enterprise Linux 7', 'baseurl=https://mirrors.aliyun.com/epel/7/$basearch', 'enabled=1', ''].join('\n');
+  const files = {
+    '/etc/yum.repos.d/CentOS-Base.repo': base,
+    '/etc/yum.repos.d/CentOS-SCLo-scl-rh.repo': sclo,
+    '/etc/yum.repos.d/CentOS-x86_64-kernel.repo': altarch,
+    '/etc/yum.repos.d/epel.repo': epel,
+  };
+
   test.each([
     ['aliyun', 'https://mirrors.aliyun.com/centos-vault/7.9.2009'],
     ['upstream', 'https://vault.centos.org/7.9.2009'],
-  ] as const)('%s: CentOS-Base.repo points at the vault, no mirrorlist', (packages, vault) => {
-    const text = stepText(cluster({ packages }), 'cp1', 'base-repos');
-    const body = apply(text, 'base-repos');
-    expect(body).toContain("k8sprep_write_file /etc/yum.repos.d/CentOS-Base.repo 644 <<'K8SPREP_EOF'");
+  ] as const)('%s: CentOS-Base on the vault; other retired repositories moved to the vault where their URL says where, else disabled; all backed up', (packages, vault) => {
+    const r = root(files, { yum: YUM });
+    const { first, second } = twice(r, { packages }, 'cp1', 'base-repos');
+    expect([first.status, first.steps['base-repos'], second]).toEqual([0, 'changed', 'unchanged']);
+
+    const baseRepo = parseRepoFile(r.read('/etc/yum.repos.d/CentOS-Base.repo') ?? '');
+    expect(Object.keys(baseRepo)).toEqual(['base', 'updates', 'extras']);
     for (const [id, dir] of [['base', 'os'], ['updates', 'updates'], ['extras', 'extras']] as const) {
-      expect(body).toContain(`[${id}]\nname=CentOS-7.9.2009 - ${id[0]!.toUpperCase()}${id.slice(1)} (vault)\nbaseurl=${vault}/${dir}/$basearch/\nenabled=1\ngpgcheck=1\ngpgkey=file:///etc/pki/rpm-gpg/RPM-GPG-KEY-CentOS-7`);
+      expect([id, baseRepo[id]?.baseurl, baseRepo[id]?.enabled, baseRepo[id]?.gpgcheck, baseRepo[id]?.mirrorlist]).toEqual([id, `${vault}/${dir}/$basearch/`, '1', '1', undefined]);
     }
-    expect(body).not.toContain('mirrorlist');
-    expect(body).toContain('yum -q clean expire-cache >/dev/null');
+    const scloRepo = parseRepoFile(r.read('/etc/yum.repos.d/CentOS-SCLo-scl-rh.repo') ?? '');
+    expect(scloRepo['centos-sclo-rh']).toEqual({
+      name: 'CentOS-7 - SCLo rh',
+      baseurl: `${vault}/sclo/$basearch/rh/`,
+      gpgcheck: '1',
+      enabled: '1',
+      gpgkey: 'file:///etc/pki/rpm-gpg/RPM-GPG-KEY-CentOS-SIG-SCLo',
+    });
+    expect(scloRepo['centos-sclo-rh-testing']).toEqual({ name: 'CentOS-7 - SCLo rh Testing', baseurl: 'http://buildlogs.centos.org/centos/7/sclo/$basearch/rh/', enabled: '0' });
+    expect(parseRepoFile(r.read('/etc/yum.repos.d/CentOS-x86_64-kernel.repo') ?? '')['centos-kernel']?.enabled).toBe('0');
+    // A repository that is not on a retired mirror is not touched.
+    expect(r.read('/etc/yum.repos.d/epel.repo')).toBe(epel);
+    for (const [path, original] of Object.entries(files).filter(([p]) => !p.endsWith('epel.repo'))) expect([path, r.read(`${BACKUP}${path}`)]).toEqual([path, original]);
+    expect(r.read(`${BACKUP}/etc/yum.repos.d/epel.repo`)).toBeUndefined();
+
+    expect(first.stderr).toContain(`k8sprep: note: /etc/yum.repos.d/CentOS-SCLo-scl-rh.repo: repository centos-sclo-rh moved to ${vault}/sclo/$basearch/rh/`);
+    expect(first.stderr).toContain('k8sprep: note: /etc/yum.repos.d/CentOS-x86_64-kernel.repo: repository centos-kernel disabled: its mirror is retired and it names no path on the CentOS 7 vault');
+    // Cached metadata from the dead URLs is forgotten once, when something changed.
+    expect(r.callsOf('yum')).toEqual([['-q', 'clean', 'expire-cache']]);
   });
+
   test('Arch: no step', () => {
-    expect(stepText(cluster({ os: 'arch' }), 'cp1', 'base-repos')).toBe('');
+    expect(stepScript(cluster({ os: 'arch' }), 'cp1', 'base-repos')).toBe('');
   });
 });
 
 describe('package-repos', () => {
   test.each([
-    ['1.28.15', 'aliyun', 'https://mirrors.aliyun.com/kubernetes-new/core/stable/v1.28/rpm'],
-    ['1.30.6', 'aliyun', 'https://mirrors.aliyun.com/kubernetes-new/core/stable/v1.30/rpm'],
-    ['1.31.2', 'upstream', 'https://pkgs.k8s.io/core:/stable:/v1.31/rpm'],
-    ['1.34.2', 'upstream', 'https://pkgs.k8s.io/core:/stable:/v1.34/rpm'],
-  ] as const)('%s from %s: the repo of that minor, its packages excluded from casual updates', (version, packages, base) => {
-    const body = apply(stepText(cluster({ version, packages }), 'w1', 'package-repos'), 'package-repos');
-    const minor = version.split('.').slice(0, 2).join('.');
-    expect(body).toContain(
-      `[kubernetes]\nname=Kubernetes v${minor}\nbaseurl=${base}/\nenabled=1\ngpgcheck=1\ngpgkey=${base}/repodata/repomd.xml.key\nexclude=kubelet kubeadm kubectl cri-tools kubernetes-cni\n`,
-    );
-    const docker = packages === 'aliyun' ? 'https://mirrors.aliyun.com/docker-ce/linux/centos' : 'https://download.docker.com/linux/centos';
-    expect(body).toContain(`[docker-ce-stable]\nname=Docker CE Stable - $basearch\nbaseurl=${docker}/7/$basearch/stable\nenabled=1\ngpgcheck=1\ngpgkey=${docker}/gpg\n`);
+    ['1.28.15', 'aliyun', 'https://mirrors.aliyun.com/kubernetes-new/core/stable/v1.28/rpm', 'https://mirrors.aliyun.com/docker-ce/linux/centos'],
+    ['1.30.6', 'aliyun', 'https://mirrors.aliyun.com/kubernetes-new/core/stable/v1.30/rpm', 'https://mirrors.aliyun.com/docker-ce/linux/centos'],
+    ['1.31.2', 'upstream', 'https://pkgs.k8s.io/core:/stable:/v1.31/rpm', 'https://download.docker.com/linux/centos'],
+    ['1.34.2', 'upstream', 'https://pkgs.k8s.io/core:/stable:/v1.34/rpm', 'https://download.docker.com/linux/centos'],
+  ] as const)('%s from %s: the Kubernetes repo of that minor, its packages excluded from casual updates; docker-ce el7', (version, packages, kube, docker) => {
+    const r = root({}, { yum: YUM });
+    const { first, second } = twice(r, { version, packages }, 'w1', 'package-repos');
+    expect([first.status, first.steps['package-repos'], second]).toEqual([0, 'changed', 'unchanged']);
+    expect(parseRepoFile(r.read('/etc/yum.repos.d/kubernetes.repo') ?? '')).toEqual({
+      kubernetes: {
+        name: `Kubernetes v${version.split('.').slice(0, 2).join('.')}`,
+        baseurl: `${kube}/`,
+        enabled: '1',
+        gpgcheck: '1',
+        gpgkey: `${kube}/repodata/repomd.xml.key`,
+        exclude: 'kubelet kubeadm kubectl cri-tools kubernetes-cni',
+      },
+    });
+    expect(parseRepoFile(r.read('/etc/yum.repos.d/docker-ce.repo') ?? '')).toEqual({
+      'docker-ce-stable': { name: 'Docker CE Stable - $basearch', baseurl: `${docker}/7/$basearch/stable`, enabled: '1', gpgcheck: '1', gpgkey: `${docker}/gpg` },
+    });
+    expect(r.mode('/etc/yum.repos.d/kubernetes.repo')).toBe(0o644);
+    expect(r.callsOf('yum')).toEqual([['-q', 'clean', 'expire-cache']]);
   });
   test('Arch: no step (its own repositories)', () => {
-    expect(stepText(cluster({ os: 'arch' }), 'cp1', 'package-repos')).toBe('');
+    expect(stepScript(cluster({ os: 'arch' }), 'cp1', 'package-repos')).toBe('');
   });
 });
 
 describe('time-sync', () => {
-  test.each(OSES)('%s: chrony installed, competing daemons off, chronyd enabled and running', (os) => {
-    const text = stepText(cluster({ os }), 'w1', 'time-sync');
-    const other = os === 'centos7' ? 'ntpd' : 'systemd-timesyncd';
-    const install = os === 'centos7' ? 'rpm -q chrony >/dev/null 2>&1 || yum install -y -q --setopt=skip_missing_names_on_install=False chrony' : 'pacman -Q chrony >/dev/null 2>&1 || pacman -S --needed --noconfirm chrony';
-    expect(apply(text, 'time-sync')).toContain(install);
-    expect(apply(text, 'time-sync')).toContain(`if systemctl is-active --quiet ${other} || systemctl is-enabled --quiet ${other} 2>/dev/null; then systemctl disable --now ${other}; fi`);
-    expect(check(text, 'time-sync')).toContain(`! systemctl is-active --quiet ${other} && ! systemctl is-enabled --quiet ${other} 2>/dev/null &&\nsystemctl is-enabled --quiet chronyd &&\nsystemctl is-active --quiet chronyd`);
+  const packageManager = MANAGERS;
+  const other = { centos7: 'ntpd.service', arch: 'systemd-timesyncd.service' };
+
+  test.each(OSES)('%s: chrony installed, the competing daemon stopped and disabled, chronyd enabled and running, a config with a source kept', (os) => {
+    const conf = 'server 0.centos.pool.ntp.org iburst\ndriftfile /var/lib/chrony/drift\n';
+    const r = root({ '/etc/chrony.conf': conf, ...units({ [other[os]]: 'enabled active' }) }, packageManager[os]);
+    const { first, second } = twice(r, { os }, 'w1', 'time-sync');
+    expect([first.status, first.steps['time-sync'], second]).toEqual([0, 'changed', 'unchanged']);
+    expect(packagesIn((p) => r.read(p))).toEqual(['chrony']);
+    expect(unitState((p) => r.read(p), other[os])).toBe('disabled inactive');
+    expect(unitState((p) => r.read(p), 'chronyd.service')).toBe('enabled active');
+    expect(r.read('/etc/chrony.conf')).toBe(conf);
+    expect(r.callsOf('systemctl').filter((c) => c[0] === 'restart')).toEqual([]);
   });
+
   test.each([
     ['aliyun', 'ntp.aliyun.com'],
     ['upstream', 'pool.ntp.org'],
-  ] as const)('%s: a chrony.conf without any time source gets `pool %s iburst`', (packages, pool) => {
-    expect(apply(stepText(cluster({ packages }), 'w1', 'time-sync'), 'time-sync')).toContain(`'pool ${pool} iburst'; } | k8sprep_write_file /etc/chrony.conf 644`);
+  ] as const)('%s: a chrony.conf without any time source gets the region\'s pool, and chronyd restarts to read it', (packages, pool) => {
+    const conf = '#server 0.centos.pool.ntp.org iburst\ndriftfile /var/lib/chrony/drift\n';
+    const r = root({ '/etc/chrony.conf': conf, ...installedPackages(['chrony']), ...units({ 'chronyd.service': 'enabled active' }) }, packageManager.centos7);
+    const { first, second } = twice(r, { packages }, 'w1', 'time-sync');
+    expect([first.status, first.steps['time-sync'], second]).toEqual([0, 'changed', 'unchanged']);
+    expect(r.read('/etc/chrony.conf')).toBe(`${conf}# Time source added by k8sprep: none was configured.\npool ${pool} iburst\n`);
+    expect(r.callsOf('systemctl').filter((c) => c[0] === 'restart')).toEqual([['restart', 'chronyd']]);
   });
 });
 
-describe('ipvs-tools', () => {
-  test.each(OSES)('%s: ipset, ipvsadm, conntrack when proxyMode is ipvs (the default)', (os) => {
-    const text = stepText(cluster({ os }), 'w1', 'ipvs-tools');
-    expect(apply(text, 'ipvs-tools')).toBe(
-      os === 'centos7' ? 'yum install -y -q --setopt=skip_missing_names_on_install=False ipset ipvsadm conntrack-tools' : 'pacman -S --needed --noconfirm ipset ipvsadm conntrack-tools',
-    );
-  });
-  test('not with iptables or nftables', () => {
-    expect(stepText(cluster({ proxyMode: 'iptables' }), 'w1', 'ipvs-tools')).toBe('');
-    expect(stepText(cluster({ proxyMode: 'nftables', version: '1.31.2', os: 'arch' }), 'w1', 'ipvs-tools')).toBe('');
+describe('proxy-tools: what kube-proxy runs, by mode', () => {
+  const packageManager = MANAGERS;
+  test.each(OSES.flatMap((os) => [
+    [os, 'ipvs', ['ipset', 'ipvsadm', 'conntrack-tools']],
+    [os, 'iptables', ['conntrack-tools']],
+    [os, 'nftables', ['conntrack-tools']],
+  ] as const))('%s, %s: %j', (os, proxyMode, wanted) => {
+    const r = root({}, packageManager[os]);
+    const { first, second } = twice(r, { os, proxyMode }, 'w1', 'proxy-tools');
+    expect([first.status, first.steps['proxy-tools'], second]).toEqual([0, 'changed', 'unchanged']);
+    expect(packagesIn((p) => r.read(p))).toEqual(wanted);
   });
 });
 
 describe('containerd-install', () => {
-  test('CentOS 7: containerd.io (containerd and runc) from docker-ce; Arch: containerd and runc from extra', () => {
-    expect(apply(stepText(cluster(), 'w1', 'containerd-install'), 'containerd-install')).toBe('yum install -y -q --setopt=skip_missing_names_on_install=False containerd.io');
-    expect(apply(stepText(cluster({ os: 'arch' }), 'w1', 'containerd-install'), 'containerd-install')).toBe('pacman -S --needed --noconfirm containerd runc');
-    expect(check(stepText(cluster(), 'w1', 'containerd-install'), 'containerd-install')).toBe(
-      'rpm -q containerd.io >/dev/null 2>&1 && command -v containerd >/dev/null && command -v runc >/dev/null',
-    );
+  test.each([
+    ['centos7', ['containerd.io']],
+    ['arch', ['containerd', 'runc']],
+  ] as const)('%s: %j, and its commands must answer', (os, wanted) => {
+    const r = root(os === 'centos7' ? provides('containerd.io', ['containerd', 'runc']) : { ...provides('containerd', ['containerd']), ...provides('runc', ['runc']) }, MANAGERS[os]);
+    const { first, second } = twice(r, { os }, 'w1', 'containerd-install');
+    expect([first.status, first.steps['containerd-install'], second]).toEqual([0, 'changed', 'unchanged']);
+    expect(packagesIn((p) => r.read(p))).toEqual(wanted);
+  });
+  test('installed, but runc is not there: installed again, and the step fails when it still is not', () => {
+    const r = root(installedPackages(['containerd.io']), MANAGERS.centos7);
+    const result = r.run(stepScript(cluster(), 'w1', 'containerd-install'));
+    expect([result.status, result.steps['containerd-install']]).toEqual([1, 'failed']);
+    expect(result.stderr).toContain('k8sprep: step containerd-install: not in the desired state after apply');
   });
 });
 
 describe('crictl', () => {
-  test.each(OSES)('%s: /etc/crictl.yaml has only keys crictl accepts, pointing at containerd', (os) => {
-    const text = stepText(cluster({ os }), 'w1', 'crictl');
-    const body = /<<'K8SPREP_EOF'\n([\s\S]*?)K8SPREP_EOF/.exec(apply(text, 'crictl'))?.[1] ?? '';
-    const keys = body.split('\n').filter(Boolean).map((l) => l.split(':')[0]);
+  test.each([
+    ['centos7', 'cri-tools'],
+    ['arch', 'crictl'],
+  ] as const)('%s: crictl from package %s when missing; /etc/crictl.yaml with only keys crictl accepts, pointing at containerd', (os, pkg) => {
+    const r = root(provides(pkg, ['crictl']), MANAGERS[os]);
+    const { first, second } = twice(r, { os }, 'w1', 'crictl');
+    expect([first.status, first.steps.crictl, second]).toEqual([0, 'changed', 'unchanged']);
+    expect(packagesIn((p) => r.read(p))).toEqual([pkg]);
+    const config = parseYaml(r.read('/etc/crictl.yaml') ?? '') as Record<string, unknown>;
     const allowed = ['runtime-endpoint', 'image-endpoint', 'timeout', 'debug', 'pull-image-on-create', 'disable-pull-on-run'];
-    expect(keys.every((k) => allowed.includes(k ?? ''))).toBe(true);
-    expect(body).toBe('runtime-endpoint: unix:///run/containerd/containerd.sock\nimage-endpoint: unix:///run/containerd/containerd.sock\ntimeout: 10\ndebug: false\n');
-    expect(apply(text, 'crictl')).toContain(
-      os === 'centos7'
-        ? 'command -v crictl >/dev/null 2>&1 || yum install -y -q --setopt=skip_missing_names_on_install=False --disableexcludes=kubernetes cri-tools'
-        : 'command -v crictl >/dev/null 2>&1 || pacman -S --needed --noconfirm crictl',
-    );
+    expect(Object.keys(config).filter((k) => !allowed.includes(k))).toEqual([]);
+    expect(config).toEqual({ 'runtime-endpoint': 'unix:///run/containerd/containerd.sock', 'image-endpoint': 'unix:///run/containerd/containerd.sock', timeout: 10, debug: false });
   });
 });

@@ -21,7 +21,7 @@ let key: string;
 let authorizedKeys: string;
 const pool = new TransportPool();
 
-function transport(name: string, address: string, opts: { bastion?: Bastion; connectTimeoutMs?: number; knownHostsPath?: string } = {}): SshTransport {
+function transport(name: string, address: string, opts: { bastion?: Bastion; connectTimeoutMs?: number; knownHostsPath?: string; keepaliveIntervalMs?: number } = {}): SshTransport {
   const host = makeHost(name, address, { port: PORT, identityFile: key, ...(opts.bastion ? { bastion: opts.bastion } : {}) });
   return pool.add(
     new SshTransport(host, {
@@ -31,6 +31,7 @@ function transport(name: string, address: string, opts: { bastion?: Bastion; con
       env: {},
       connectTimeoutMs: opts.connectTimeoutMs ?? 5000,
       ...(opts.knownHostsPath ? { knownHostsPath: opts.knownHostsPath } : {}),
+      ...(opts.keepaliveIntervalMs !== undefined ? { keepaliveIntervalMs: opts.keepaliveIntervalMs } : {}),
     }),
   );
 }
@@ -125,22 +126,22 @@ describe('through a bastion', () => {
 });
 
 describe('connection problems', () => {
-  it('rejects a running script with TransportError when the connection is lost', async () => {
+  it('rejects a running script with TransportError when the connection is lost, noticed from the close', async () => {
     const ADDRESS = '127.0.0.63';
     const sshd = await startSshd('lost', ADDRESS);
     try {
       trust({ address: ADDRESS, sshd });
-      const t = transport('node1', ADDRESS);
+      // No keepalives: only the connection closing can end this run (the script sleeps past
+      // the test's timeout).
+      const t = transport('node1', ADDRESS, { keepaliveIntervalMs: 0 });
       let started: () => void = () => undefined;
       const isStarted = new Promise<void>((resolve) => (started = resolve));
-      const run = t.runScript('# k8sprep phase prepare (Prepare the host) for host node1\necho started\nsleep 60\n', [], { onStdoutLine: () => started() });
+      const run = t.runScript('# k8sprep phase prepare (Prepare the host) for host node1\necho started\nsleep 600\n', [], { onStdoutLine: () => started() });
       const outcome = run.then(() => 'resolved', (e: unknown) => e);
       await isStarted;
       // The listener and every session process it forked, by PID.
-      const t0 = Date.now();
       for (const pid of [sshd.pid, ...descendants(sshd.pid)]) killQuietly(pid, 'SIGKILL');
       const err = await outcome;
-      expect(Date.now() - t0).toBeLessThan(5000);
       expect(err).toBeInstanceOf(TransportError);
       expect((err as Error).message).toMatch(/^connection to node1 \(127\.0\.0\.63:2222\) lost while running phase prepare/);
       // And the transport stays failed rather than hanging or reconnecting silently.
@@ -155,9 +156,8 @@ describe('connection problems', () => {
     const server: Server = createServer((s) => sockets.push(s));
     await new Promise<void>((resolve) => server.listen(PORT, '127.0.0.64', resolve));
     try {
-      const t0 = Date.now();
+      // The message is the connect timer's own: the timeout fired, nothing else ended the attempt.
       const err = await transport('node1', '127.0.0.64', { connectTimeoutMs: 1000 }).connect().then(() => undefined, (e: unknown) => e);
-      expect(Date.now() - t0).toBeLessThan(3000);
       expect(err).toBeInstanceOf(TransportError);
       expect((err as Error).message).toBe('connecting to node1 (127.0.0.64:2222) timed out after 1000 ms (no SSH handshake and login in that time)');
     } finally {

@@ -1,8 +1,8 @@
 /**
  * The facts preflight prints (parsed by src/run/facts.ts): identity for the cross-host checks
- * (hostname, product_uuid, machine-id, MAC addresses), kernel and cgroup version for the
- * summary, and the clock, printed last so it is read as close as possible to when the runner
- * receives it.
+ * (hostname, product_uuid, machine-id, MAC addresses), kernel, cgroup version and the clock's
+ * sync state for the summary, and the clock, printed last so it is read as close as possible
+ * to when the runner receives it.
  */
 export const FACT = {
   hostname: 'hostname',
@@ -19,7 +19,16 @@ export const FACT = {
   kernel: 'kernel',
   /** `v1` or `v2`: the cgroup hierarchy mounted at /sys/fs/cgroup. */
   cgroup: 'cgroup',
+  /** Whether chronyd has synchronised the clock: one of TIME_SYNC (time-sync.ts prints it). */
+  timeSync: 'time_sync',
 } as const;
+
+/**
+ * Values of FACT.timeSync. `unsynchronised` is a warning, never a failure (a fresh host's
+ * chronyd may still be reaching its sources): the summary shows it. `unknown`: no chronyd
+ * answered (not installed or not running yet; prep installs and starts it).
+ */
+export const TIME_SYNC = { synchronised: 'synchronised', unsynchronised: 'unsynchronised', unknown: 'unknown' } as const;
 
 /**
  * Interfaces whose MACs are not the machine's: CNI and kube-proxy devices (calico gives every

@@ -7,6 +7,7 @@ import { versionProblem, needsSystemVerificationIgnored } from '../../cluster/ve
 import { osFamily } from '../../os/index.js';
 import { shq } from '../../script/quote.js';
 import { FACT } from './facts.js';
+import { KERNEL_MODULES_MISSING, KERNEL_MODULES_PRESENT } from '../kernel-modules.js';
 import type { StepContext } from '../types.js';
 
 /** kubeadm's ControlPlaneNumCPU and ControlPlaneMem (MiB). */
@@ -94,7 +95,8 @@ export function portsCheck(ctx: StepContext): string {
 }
 
 /**
- * Kernel and cgroup version against the Kubernetes version: kubeadm 1.32+ wants kernel 4.19+
+ * The running kernel's modules are installed (see kernel-modules.ts). Kernel and cgroup
+ * version against the Kubernetes version: kubeadm 1.32+ wants kernel 4.19+
  * (SystemVerification; CentOS 7's 3.10 is accepted with that check ignored, see
  * needsSystemVerificationIgnored), and the 1.35+ kubelet refuses cgroup v1.
  */
@@ -110,6 +112,7 @@ export function kernelCheck(ctx: StepContext): string {
     '  if [ "$(stat -fc %T /sys/fs/cgroup 2>/dev/null)" = cgroup2fs ]; then cgroup=v2; else cgroup=v1; fi',
     `  k8sprep_fact ${FACT.kernel} "$kernel"`,
     `  k8sprep_fact ${FACT.cgroup} "$cgroup"`,
+    `  ${KERNEL_MODULES_PRESENT} || k8sprep_problem "${KERNEL_MODULES_MISSING}"`,
     '  if [ "$major" -lt 3 ] || { [ "$major" -eq 3 ] && [ "$minor" -lt 10 ]; }; then',
     '    k8sprep_problem "kernel $kernel is older than 3.10, the oldest Kubernetes runs on"',
     '  fi',
