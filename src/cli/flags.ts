@@ -21,9 +21,9 @@ export const quietFlag = {
   quiet: Flags.boolean({ char: 'q', description: 'print only errors and the final summary line', exclusive: ['verbose'] }),
 };
 
-export const hostRunFlags = {
+/** Commands that run phases on the cluster file's hosts (node join, node reset). */
+export const clusterRunFlags = {
   ...configFlag,
-  ...singleHostFlags,
   hosts: Flags.string({ description: 'only these hosts (comma-separated names)', helpValue: 'NAMES' }),
   'dry-run': Flags.boolean({ description: 'print the exact scripts instead of running them; contacts no host' }),
   out: Flags.string({ description: 'with --dry-run: write DIR/<host>/<NN>-<phase>.sh instead of printing', helpValue: 'DIR' }),
@@ -37,6 +37,14 @@ export const hostRunFlags = {
   ...quietFlag,
   json: Flags.boolean({ description: 'print the summary as JSON' }),
 };
+
+/** node init: also one host without a cluster file. */
+export const hostRunFlags = { ...clusterRunFlags, ...singleHostFlags };
+
+/** `--hosts` when the command is about those hosts (required). */
+export function nodeHostsFlag(description: string) {
+  return Flags.string({ description, helpValue: 'NAMES', required: true });
+}
 
 /** A duration flag's value (`30d`, `720h`, `1h30m`) in hours; anything else is `--flag: reason` (exit 2). */
 export function durationFlagHours(flag: string, value: string): number {

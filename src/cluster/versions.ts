@@ -10,7 +10,7 @@ export const MAX_KNOWN_MINOR = 35;
 export const CENTOS7_MAX_MINOR = 34;
 /** kube-proxy's nftables mode: beta (and so usable without a feature gate) from 1.31; it needs kernel 5.13+. */
 const NFTABLES_MIN_MINOR = 31;
-const NFTABLES_MIN_KERNEL = '5.13';
+export const NFTABLES_MIN_KERNEL = '5.13';
 
 export function parseVersion(full: string): KubernetesVersion {
   const [major = 0, minor = 0, patch = 0] = full.split('.').map(Number);

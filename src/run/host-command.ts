@@ -40,6 +40,8 @@ export interface HostRunFlags extends ClusterSourceFlags {
 /** What a command runs: its phases, and how to make what they need locally. */
 export interface ActionPlan {
   phases: readonly Phase[];
+  /** Every host the action may contact, when more than the hosts named (node join reads the cluster's). */
+  contacts?: readonly Host[];
   /**
    * Runs once every input check passed and every question was answered, before any host is
    * contacted (in a dry run too): local state such as the PKI; returns the secret values the
@@ -60,6 +62,11 @@ export interface HostCommandHooks {
   onInputValid?: () => void;
   /** Lines after the summary table (what the action wants the operator to know). */
   epilogue?: (result: RunResult) => string[];
+  /**
+   * A real run's last word before anything is asked or contacted (node reset's confirmation):
+   * throws InputError to refuse (exit 2), resolves false when the operator said no.
+   */
+  confirm?: (cluster: Cluster, hosts: readonly Host[]) => Promise<boolean>;
 }
 
 function checkFlagCombinations(flags: HostRunFlags): void {
@@ -76,7 +83,11 @@ export async function runHostCommand(flags: HostRunFlags, plan: (cluster: Cluste
   const selection = parseSelection(action.phases, flags.only, flags.skip);
   const write = hooks.write ?? ((t: string) => process.stdout.write(t));
   const dryRun = flags['dry-run'];
-  if (!dryRun) requireIdentityFiles(cluster, hosts);
+  if (!dryRun) requireIdentityFiles(cluster, action.contacts ?? hosts);
+  if (!dryRun && hooks.confirm && !(await hooks.confirm(cluster, hosts))) {
+    process.stderr.write('nothing was changed\n');
+    return 1;
+  }
   const runId = hooks.runId ?? newRunId();
   const logDir = runLogDir(cluster.stateDir, runId);
   let running = false;

@@ -32,6 +32,11 @@ export const HOSTS = {
   otherControlPlanes: (ctx: PlacementContext): readonly Host[] => ctx.targets.filter((h) => h.isControlPlane && h !== ctx.cluster.firstControlPlane),
   /** Hosts that join as workers only (a control plane that is also a worker joins as a control plane). */
   workers: (ctx: PlacementContext): readonly Host[] => ctx.targets.filter((h) => !h.isControlPlane),
+  /** The cluster's hosts the command does not work on (node join/reset: the running cluster). */
+  existing: (ctx: PlacementContext): readonly Host[] => ctx.cluster.hosts.filter((h) => !ctx.targets.includes(h)),
+  existingControlPlanes: (ctx: PlacementContext): readonly Host[] => ctx.cluster.controlPlanes.filter((h) => !ctx.targets.includes(h)),
+  /** Where cluster operations run (kubectl, tokens, etcd): the first control plane the command does not work on. */
+  operator: (ctx: PlacementContext): readonly Host[] => ctx.cluster.controlPlanes.filter((h) => !ctx.targets.includes(h)).slice(0, 1),
 } as const;
 
 export interface PhaseContext {

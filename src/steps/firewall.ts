@@ -1,6 +1,6 @@
 /**
  * firewalld: open what Kubernetes needs for the host's roles and the CNI (DESIGN §4; calico's
- * IP-in-IP as a rich rule), and trust the pod and service networks so forwarded pod traffic
+ * IP-in-IP as a rich rule; keepalived's VRRP and haproxy's endpoint port), and trust the pod and service networks so forwarded pod traffic
  * is not rejected; or, with `firewall: disable`, stop and disable firewalld. The rules go
  * into the permanent configuration whenever firewalld is installed and enabled, also while
  * it is stopped (it would otherwise start at the next boot and block the cluster), and into
@@ -17,6 +17,9 @@ export function firewallPorts(ctx: StepContext): string[] {
   // calico: BGP, VXLAN, and Typha (the datastore fan-out its manifests enable on larger clusters).
   if (cni === 'calico') for (const p of ['179/tcp', '4789/udp', '5473/tcp']) ports.add(p);
   if (cni === 'flannel') ports.add('8472/udp');
+  // haproxy listens on the endpoint port on every control plane (keepalived-haproxy).
+  const endpoint = ctx.cluster.controlPlaneEndpoint;
+  if (ctx.host.isControlPlane && endpoint?.loadBalancer === 'keepalived-haproxy') ports.add(`${endpoint.port}/tcp`);
   return [...ports];
 }
 
@@ -26,7 +29,10 @@ export function firewallPorts(ctx: StepContext): string[] {
  * name `ipip` there is protocol 94, which calico does not use.
  */
 export function firewallRichRules(ctx: StepContext): string[] {
-  return ctx.cluster.kubernetes.cni === 'calico' ? ['rule protocol value="4" accept'] : [];
+  const rules = ctx.cluster.kubernetes.cni === 'calico' ? ['rule protocol value="4" accept'] : [];
+  // keepalived's VRRP adverts between the control planes: IP protocol 112.
+  if (ctx.host.isControlPlane && ctx.cluster.controlPlaneEndpoint?.loadBalancer === 'keepalived-haproxy') rules.push('rule protocol value="112" accept');
+  return rules;
 }
 
 function trustedSources(ctx: StepContext): string[] {

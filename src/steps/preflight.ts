@@ -9,6 +9,7 @@
  * anything anywhere changed.
  */
 import { osFamily } from '../os/index.js';
+import { endpointChecks } from './preflight/endpoint-check.js';
 import { FACTS_FUNCTION } from './preflight/facts.js';
 import { PROBLEM_HELPERS, kernelCheck, osCheck, portsCheck, resourcesCheck } from './preflight/local-checks.js';
 import { TIME_SYNC_CHECK } from './preflight/time-sync.js';
@@ -38,6 +39,7 @@ function checks(ctx: StepContext): string[] {
     'k8sprep_preflight_apiserver_version',
     ...(kubernetesSourceCheck(ctx) ? ['k8sprep_preflight_kubernetes_source'] : []),
     ...(repositoriesCheck(ctx) ? ['k8sprep_preflight_repositories'] : []),
+    ...endpointChecks(ctx).calls,
     'k8sprep_preflight_time_sync',
     'k8sprep_preflight_facts',
   ];
@@ -57,6 +59,7 @@ export const preflightStep: Step = {
       apiServerVersionCheck(ctx),
       kubernetesSourceCheck(ctx) ?? '',
       repositoriesCheck(ctx) ?? '',
+      ...endpointChecks(ctx).helpers,
       TIME_SYNC_CHECK,
       FACTS_FUNCTION,
     ]

@@ -3,13 +3,16 @@ import type { LocalState } from '../state/local-state.js';
 
 /** What the bootstrap steps render from besides the cluster: the local state and the run's options. */
 export interface BootstrapInputs {
-  state: LocalState;
+  /** The local state (PKI, CA hash, token id); absent for actions that place nothing (node reset). */
+  state?: LocalState | undefined;
   /** --wait: how long the nodes may take to become Ready. */
   waitSeconds: number;
   /** The host this action runs `kubeadm init` on (node init: the first control plane; node join: none). */
   initHost?: string | undefined;
   /** The nodes to wait for until Ready (default: every host of the cluster). */
   waitFor?: readonly string[] | undefined;
+  /** Control planes this action takes out of the cluster: no longer haproxy backends. */
+  leaving?: readonly string[] | undefined;
 }
 
 /** What a step knows when it renders its fragments: pure data, no I/O. */

@@ -78,9 +78,10 @@ export function kubeVipManifest(cluster: Cluster, kubeconfig: '/etc/kubernetes/a
   });
 }
 
-export function haproxyConfig(cluster: Cluster): string {
+/** `leaving`: control planes being reset, no longer backends. */
+export function haproxyConfig(cluster: Cluster, leaving: readonly string[] = []): string {
   const port = cluster.apiEndpoint.port;
-  const servers = cluster.controlPlanes.map((h) => `    server ${h.name} ${h.address}:${APISERVER_BIND_PORT} check verify none`);
+  const servers = cluster.controlPlanes.filter((h) => !leaving.includes(h.name)).map((h) => `    server ${h.name} ${h.address}:${APISERVER_BIND_PORT} check verify none`);
   return [
     '# haproxy in front of the control planes\' apiservers, written by k8sprep (kubeadm ha-considerations).',
     'global',

@@ -12,7 +12,7 @@ import type { Step, StepContext } from '../types.js';
 
 /** The token's public part (`abcdef` of `abcdef.0123456789abcdef`): its Secret's name, not a credential. */
 function tokenId(ctx: StepContext): string {
-  const id = ctx.bootstrap?.state.tokenId;
+  const id = ctx.bootstrap?.state?.tokenId;
   if (!id) throw new Error('the bootstrap-token step needs the local state');
   return id;
 }

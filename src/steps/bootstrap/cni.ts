@@ -44,7 +44,7 @@ export function cniPlan(cluster: Cluster, trusted: ReadonlyMap<string, string>):
 }
 
 function plan(ctx: StepContext): CniPlan {
-  const p = cniPlan(ctx.cluster, ctx.bootstrap?.state.trustedChecksums ?? new Map());
+  const p = cniPlan(ctx.cluster, ctx.bootstrap?.state?.trustedChecksums ?? new Map());
   if (!p) throw new Error('no CNI to apply');
   return p;
 }

@@ -12,7 +12,7 @@ import { nodeIpFunction, REGISTRATION } from './host-values.js';
 import { kubeadmConfigFile } from './kubeadm-init.js';
 
 function caCertHash(ctx: StepContext): string {
-  const hash = ctx.bootstrap?.state.caCertHash;
+  const hash = ctx.bootstrap?.state?.caCertHash;
   if (!hash) throw new Error('the kubeadm-join step needs the local state');
   return hash;
 }

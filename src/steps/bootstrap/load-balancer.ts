@@ -93,16 +93,32 @@ export const keepalivedStep: Step = {
 };
 
 function haproxyFiles(ctx: StepContext) {
-  return [
-    { path: HAPROXY_CFG, mode: '644', content: haproxyConfig(ctx.cluster) },
-    { path: HAPROXY_MANIFEST, mode: '600', content: haproxyManifest(ctx.cluster) },
-  ];
+  return {
+    cfg: { path: HAPROXY_CFG, mode: '644', content: haproxyConfig(ctx.cluster, ctx.bootstrap?.leaving) },
+    manifest: { path: HAPROXY_MANIFEST, mode: '600', content: haproxyManifest(ctx.cluster) },
+  };
 }
 
+/**
+ * haproxy reads its config at start, and the kubelet does not restart a static pod when a file
+ * it mounts changes: a changed backend list (a control plane joined or left) restarts the
+ * running container (stopped, the kubelet starts it again).
+ */
 export const haproxyStep: Step = {
   id: 'haproxy',
   title: "Run haproxy as a static pod balancing the control planes' apiservers",
   appliesTo: (ctx) => ctx.host.isControlPlane && lbOf(ctx.cluster) === 'keepalived-haproxy',
-  check: (ctx) => haproxyFiles(ctx).map((f) => fileMatches(f, '|| return 1')).join('\n'),
-  apply: (ctx) => ['mkdir -p /etc/kubernetes/manifests', ...haproxyFiles(ctx).map(writeFile)].join('\n'),
+  check: (ctx) => [haproxyFiles(ctx).cfg, haproxyFiles(ctx).manifest].map((f) => fileMatches(f, '|| return 1')).join('\n'),
+  apply: (ctx) => {
+    const { cfg, manifest } = haproxyFiles(ctx);
+    return [
+      'local id',
+      'mkdir -p /etc/kubernetes/manifests',
+      `if ! ${fileMatches(cfg, '; then')}`,
+      `  ${writeFile(cfg)}`,
+      "  for id in $(crictl ps -q --name '^haproxy$' 2>/dev/null); do crictl stop \"$id\" >/dev/null; done",
+      'fi',
+      writeFile(manifest),
+    ].join('\n');
+  },
 };

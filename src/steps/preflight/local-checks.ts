@@ -18,6 +18,9 @@ export const CONTROL_PLANE_MIN_MEMORY_MB = 1700;
 export function requiredPorts(ctx: StepContext): number[] {
   const ports = new Set<number>([10250]);
   if (ctx.host.isControlPlane) for (const p of [6443, 2379, 2380, 10250, 10257, 10259]) ports.add(p);
+  // haproxy's endpoint port on the control planes (keepalived-haproxy).
+  const endpoint = ctx.cluster.controlPlaneEndpoint;
+  if (ctx.host.isControlPlane && endpoint?.loadBalancer === 'keepalived-haproxy') ports.add(endpoint.port);
   return [...ports].sort((a, b) => a - b);
 }
 
@@ -81,7 +84,7 @@ export function portsCheck(ctx: StepContext): string {
     '  case $owner in',
     '    "") ;;',
     "    # This node's own Kubernetes from an earlier run is not in the way.",
-    '    kube-apiserver | etcd | kubelet | kube-controller* | kube-scheduler) ;;',
+    '    kube-apiserver | etcd | kubelet | kube-controller* | kube-scheduler | haproxy) ;;',
     '    "?") k8sprep_problem "port $1/tcp is already in use; kubeadm needs it free" ;;',
     '    *) k8sprep_problem "port $1/tcp is already in use by $owner; kubeadm needs it free" ;;',
     '  esac',
