@@ -6,6 +6,7 @@
 export { startTestHosts, cleanupLeftovers, PASSWORD } from './fleet.js';
 export { requireTools } from './tools.js';
 export { releaseBinary, RELEASE_TOOLS, startBinaryMirror, type BinaryMirror, type MirrorRequest } from './binary-mirror.js';
+export { cniFixture, CNI_FIXTURES, startFileServer, type FileRequest, type FileServer } from './file-server.js';
 export { catalog, type CatalogPackage } from './catalog.js';
 export { DEFAULT_KERNEL, DEFAULT_ARCH_KUBE } from './identity.js';
 export type {
