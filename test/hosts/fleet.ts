@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { Host, HARNESS_DIR } from './host.js';
 import { DEFAULT_ARCH_KUBE, DEFAULT_KERNEL, osRelease, prettyName } from './identity.js';
-import { bridgeName, createBridge, defaultSubnets, deleteBridge, ipAt, LINK_PREFIX, parseSubnet, vethName, type Subnet } from './net.js';
+import { bridgeName, createBridge, defaultSubnets, deleteBridge, ipAt, LINK_PREFIX, parseSubnet, subnetUsers, vethName, type Subnet } from './net.js';
 import { run, runOk, startTime } from './proc.js';
 import { requireTools } from './tools.js';
 import type { ClusterYamlOptions, StartOptions, TestFleet, TestHostSpec } from './types.js';
@@ -54,17 +54,23 @@ async function claimSubnet(wanted: string | undefined): Promise<Subnet> {
   const tmp = mkdtempSync('/tmp/.k8sprep-th-claim-');
   chmodSync(tmp, 0o700);
   writeFileSync(join(tmp, 'owner'), `${process.pid} ${startTime(process.pid)}\n`);
+  const busy: string[] = [];
   for (const subnet of wanted ? [parseSubnet(wanted)] : defaultSubnets()) {
     try {
       renameSync(tmp, runDir(subnet)); // fails when a live run (or a non-empty leftover) has it
     } catch {
       continue;
     }
-    if (await createBridge(subnet)) return subnet;
+    const users = await subnetUsers(subnet);
+    if (users.length === 0 && (await createBridge(subnet))) return subnet;
     renameSync(runDir(subnet), tmp);
+    if (users.length > 0) busy.push(`${subnet.cidr}: ${users.join(', ')}`);
   }
   rmSync(tmp, { recursive: true, force: true });
-  throw new Error(wanted ? `test hosts: ${wanted} is in use by another fleet` : 'test hosts: every 127.77.x.0/24 is in use; run test/hosts/cleanup.sh');
+  if (wanted) {
+    throw new Error(`test hosts: ${wanted} is in use on this machine${busy.length ? `: ${busy[0]!.slice(wanted.length + 2)}` : ' by another fleet'}; pick another subnet`);
+  }
+  throw new Error(`test hosts: every 127.77.x.0/24 is in use; run test/hosts/cleanup.sh${busy.length ? ` (addresses in use: ${busy.slice(0, 3).join('; ')})` : ''}`);
 }
 
 function checkSpecs(specs: readonly TestHostSpec[]): void {
