@@ -9,10 +9,11 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { Host, HARNESS_DIR } from './host.js';
 import { DEFAULT_ARCH_KUBE, DEFAULT_KERNEL, osRelease, prettyName } from './identity.js';
+import { SharedCluster } from './cluster.js';
 import { bridgeName, createBridge, defaultSubnets, deleteBridge, ipAt, LINK_PREFIX, parseSubnet, subnetUsers, vethName, type Subnet } from './net.js';
 import { run, runOk, startTime } from './proc.js';
-import { requireTools } from './tools.js';
-import type { ClusterYamlOptions, StartOptions, TestFleet, TestHostSpec } from './types.js';
+import { CLUSTER_TOOLS, requireTools } from './tools.js';
+import type { ClusterYamlOptions, StartOptions, TestCluster, TestFleet, TestHostSpec } from './types.js';
 
 export const PASSWORD = 'k8sprep-test-pw';
 /** Hosts get .11, .12, ... of the subnet; .1 is the bridge (the test process's side). */
@@ -20,11 +21,11 @@ const FIRST_HOST = 11;
 const MAX_HOSTS = 200;
 
 export async function startTestHosts(specs: readonly TestHostSpec[], opts: StartOptions = {}): Promise<TestFleet> {
-  requireTools();
+  requireTools(opts.sharedCluster ? CLUSTER_TOOLS : []);
   checkSpecs(specs);
   await cleanupLeftovers();
   const subnet = await claimSubnet(opts.subnet);
-  const fleet = new Fleet(subnet);
+  const fleet = new Fleet(subnet, opts.sharedCluster ?? false);
   try {
     await fleet.start(specs, opts.timeoutMs ?? 20_000);
   } catch (e) {
@@ -89,16 +90,27 @@ class Fleet implements TestFleet {
   readonly home: string;
   readonly subnet: string;
   private readonly dir: string;
+  private readonly shared: SharedCluster | undefined;
   private stopped = false;
 
-  constructor(private readonly net: Subnet) {
+  constructor(
+    private readonly net: Subnet,
+    sharedCluster: boolean,
+  ) {
     this.subnet = net.cidr;
     this.dir = runDir(net);
     this.home = join(this.dir, 'home');
+    this.shared = sharedCluster ? new SharedCluster(join(this.dir, 'cluster')) : undefined;
+  }
+
+  get cluster(): TestCluster {
+    if (!this.shared) throw new Error('test hosts: this fleet has no shared cluster; start it with { sharedCluster: true }');
+    return this.shared;
   }
 
   async start(specs: readonly TestHostSpec[], timeoutMs: number): Promise<void> {
     mkdirSync(join(this.home, '.ssh'), { recursive: true, mode: 0o700 });
+    if (this.shared) mkdirSync(this.shared.dir, { mode: 0o755 });
     const key = join(this.home, '.ssh', 'id_ed25519');
     await runOk('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'k8sprep-test', '-f', key]);
     const clientKey = readFileSync(`${key}.pub`, 'utf8').trim();
@@ -128,6 +140,7 @@ class Fleet implements TestFleet {
           TH_CLIENT_KEY: clientKey,
           TH_PASSWORD_HASH: passwordHash,
           TH_SUDO: spec.sudo ?? 'nopasswd',
+          ...(this.shared ? { TH_CLUSTER_DIR: this.shared.dir } : {}),
         }, join(hostDir, 'host.log')),
       );
     });

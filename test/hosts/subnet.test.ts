@@ -26,6 +26,7 @@ test('an address in the range on this machine refuses the subnet, naming it; wit
   const fleet = await startTestHosts([{ name: 'h1', os: 'arch' }], { subnet });
   try {
     expect(fleet.hosts[0]!.address).toBe(subnet.replace(/\.0\/24$/, '.11'));
+    expect(() => fleet.cluster).toThrow('test hosts: this fleet has no shared cluster; start it with { sharedCluster: true }');
   } finally {
     await fleet.stop();
   }

@@ -26,6 +26,14 @@ export const LB_TOOLS: ReadonlyArray<readonly [string, string]> = [
   ['/usr/sbin/keepalived', 'keepalived'],
 ];
 
+/** What the Kubernetes stand-ins of a shared cluster run inside the hosts (kube/, README). */
+export const CLUSTER_TOOLS: ReadonlyArray<readonly [string, string]> = [
+  ['/usr/bin/python3', 'python3'],
+  ['/usr/lib/python3/dist-packages/yaml/__init__.py', 'python3-yaml'],
+  ['/usr/bin/curl', 'curl'],
+  ...LB_TOOLS,
+];
+
 /** Throws when the harness cannot run here (not root, or tools missing), naming the packages. */
 export function requireTools(extra: ReadonlyArray<readonly [string, string]> = []): void {
   const problems: string[] = [];
