@@ -8,9 +8,7 @@
  * do not match their published checksum.
  */
 import { createHash } from 'node:crypto';
-import { createServer } from 'node:http';
-import { listenOnFreePort } from '../helpers/listen.js';
-import { ipAt, parseSubnet } from './net.js';
+import { startFileServer } from './file-server.js';
 import type { TestFleet } from './types.js';
 
 export const RELEASE_TOOLS = ['kubeadm', 'kubelet', 'kubectl'] as const;
@@ -34,32 +32,20 @@ export interface BinaryMirror {
 }
 
 export async function startBinaryMirror(fleet: TestFleet, version: string, opts: { corrupt?: readonly string[] } = {}): Promise<BinaryMirror> {
-  const files = new Map<string, string>();
+  const files: Record<string, string> = {};
   for (const name of RELEASE_TOOLS) {
     const dir = `/release/v${version}/bin/linux/amd64`;
     const body = releaseBinary(name, version);
-    files.set(`${dir}/${name}.sha256`, createHash('sha256').update(body).digest('hex'));
-    files.set(`${dir}/${name}`, opts.corrupt?.includes(name) ? `${body}# flipped in transit\n` : body);
+    files[`${dir}/${name}.sha256`] = createHash('sha256').update(body).digest('hex');
+    files[`${dir}/${name}`] = opts.corrupt?.includes(name) ? `${body}# flipped in transit\n` : body;
   }
-  const requests: MirrorRequest[] = [];
-  const server = createServer((req, res) => {
-    requests.push({ from: req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '?', path: req.url ?? '' });
-    const body = files.get(req.url ?? '');
-    if (req.method !== 'GET' || body === undefined) {
-      res.writeHead(404).end('404 page not found\n');
-      return;
-    }
-    res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(body);
-  });
-  const host = ipAt(parseSubnet(fleet.subnet), 1);
-  const port = await listenOnFreePort(server, host);
+  const server = await startFileServer(fleet, files);
   return {
-    url: `http://${host}:${port}`,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    url: server.url,
+    // The mirror's requests, as they happen (the file server's list, seen through a view).
+    get requests(): MirrorRequest[] {
+      return server.requests.map(({ from, path }) => ({ from, path }));
+    },
+    close: () => server.close(),
   };
 }

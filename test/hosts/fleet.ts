@@ -9,10 +9,11 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { Host, HARNESS_DIR } from './host.js';
 import { DEFAULT_ARCH_KUBE, DEFAULT_KERNEL, osRelease, prettyName } from './identity.js';
-import { bridgeName, createBridge, defaultSubnets, deleteBridge, ipAt, LINK_PREFIX, parseSubnet, vethName, type Subnet } from './net.js';
+import { SharedCluster } from './cluster.js';
+import { bridgeName, createBridge, defaultSubnets, deleteBridge, ipAt, LINK_PREFIX, parseSubnet, subnetUsers, vethName, type Subnet } from './net.js';
 import { run, runOk, startTime } from './proc.js';
-import { requireTools } from './tools.js';
-import type { ClusterYamlOptions, StartOptions, TestFleet, TestHostSpec } from './types.js';
+import { CLUSTER_TOOLS, requireTools } from './tools.js';
+import type { ClusterYamlOptions, StartOptions, TestCluster, TestFleet, TestHostSpec } from './types.js';
 
 export const PASSWORD = 'k8sprep-test-pw';
 /** Hosts get .11, .12, ... of the subnet; .1 is the bridge (the test process's side). */
@@ -20,11 +21,11 @@ const FIRST_HOST = 11;
 const MAX_HOSTS = 200;
 
 export async function startTestHosts(specs: readonly TestHostSpec[], opts: StartOptions = {}): Promise<TestFleet> {
-  requireTools();
+  requireTools(opts.sharedCluster ? CLUSTER_TOOLS : []);
   checkSpecs(specs);
   await cleanupLeftovers();
   const subnet = await claimSubnet(opts.subnet);
-  const fleet = new Fleet(subnet);
+  const fleet = new Fleet(subnet, opts.sharedCluster ?? false);
   try {
     await fleet.start(specs, opts.timeoutMs ?? 20_000);
   } catch (e) {
@@ -54,17 +55,23 @@ async function claimSubnet(wanted: string | undefined): Promise<Subnet> {
   const tmp = mkdtempSync('/tmp/.k8sprep-th-claim-');
   chmodSync(tmp, 0o700);
   writeFileSync(join(tmp, 'owner'), `${process.pid} ${startTime(process.pid)}\n`);
+  const busy: string[] = [];
   for (const subnet of wanted ? [parseSubnet(wanted)] : defaultSubnets()) {
     try {
       renameSync(tmp, runDir(subnet)); // fails when a live run (or a non-empty leftover) has it
     } catch {
       continue;
     }
-    if (await createBridge(subnet)) return subnet;
+    const users = await subnetUsers(subnet);
+    if (users.length === 0 && (await createBridge(subnet))) return subnet;
     renameSync(runDir(subnet), tmp);
+    if (users.length > 0) busy.push(`${subnet.cidr}: ${users.join(', ')}`);
   }
   rmSync(tmp, { recursive: true, force: true });
-  throw new Error(wanted ? `test hosts: ${wanted} is in use by another fleet` : 'test hosts: every 127.77.x.0/24 is in use; run test/hosts/cleanup.sh');
+  if (wanted) {
+    throw new Error(`test hosts: ${wanted} is in use on this machine${busy.length ? `: ${busy[0]!.slice(wanted.length + 2)}` : ' by another fleet'}; pick another subnet`);
+  }
+  throw new Error(`test hosts: every 127.77.x.0/24 is in use; run test/hosts/cleanup.sh${busy.length ? ` (addresses in use: ${busy.slice(0, 3).join('; ')})` : ''}`);
 }
 
 function checkSpecs(specs: readonly TestHostSpec[]): void {
@@ -83,16 +90,27 @@ class Fleet implements TestFleet {
   readonly home: string;
   readonly subnet: string;
   private readonly dir: string;
+  private readonly shared: SharedCluster | undefined;
   private stopped = false;
 
-  constructor(private readonly net: Subnet) {
+  constructor(
+    private readonly net: Subnet,
+    sharedCluster: boolean,
+  ) {
     this.subnet = net.cidr;
     this.dir = runDir(net);
     this.home = join(this.dir, 'home');
+    this.shared = sharedCluster ? new SharedCluster(join(this.dir, 'cluster')) : undefined;
+  }
+
+  get cluster(): TestCluster {
+    if (!this.shared) throw new Error('test hosts: this fleet has no shared cluster; start it with { sharedCluster: true }');
+    return this.shared;
   }
 
   async start(specs: readonly TestHostSpec[], timeoutMs: number): Promise<void> {
     mkdirSync(join(this.home, '.ssh'), { recursive: true, mode: 0o700 });
+    if (this.shared) mkdirSync(this.shared.dir, { mode: 0o755 });
     const key = join(this.home, '.ssh', 'id_ed25519');
     await runOk('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'k8sprep-test', '-f', key]);
     const clientKey = readFileSync(`${key}.pub`, 'utf8').trim();
@@ -122,6 +140,7 @@ class Fleet implements TestFleet {
           TH_CLIENT_KEY: clientKey,
           TH_PASSWORD_HASH: passwordHash,
           TH_SUDO: spec.sudo ?? 'nopasswd',
+          ...(this.shared ? { TH_CLUSTER_DIR: this.shared.dir } : {}),
         }, join(hostDir, 'host.log')),
       );
     });

@@ -76,14 +76,23 @@ mkdir -p "$L" "$R/var/log/k8sprep-testhost" "$R/var/lib/k8sprep-testhost/"{fail/
 install -d -m 1777 "$R/var/lib/k8sprep-testhost/block" # a blocked non-root call announces itself too
 cp -a "$TH_DIR/standins" "$L/standins"
 cp "$TH_DIR/standins/lib.sh" "$L/lib.sh"
+cp -a "$TH_DIR/kube" "$L/kube"
+cp -a "$TH_DIR/../data/kubeadm-api" "$L/kubeadm-api"
 cp "$TH_DIR/catalog/$TH_OS.tsv" "$L/catalog.tsv"
 cp -a "$TH_DIR/pkgfiles/$TH_OS" "$L/pkgfiles"
 cp "$R/usr/bin/uname" "$L/real-uname"
 install -m 666 /dev/null "$R/var/log/k8sprep-testhost/calls.log"
 mkdir -p "$R/lib/modules/$TH_KERNEL"
 cp "$L/modules.dep" "$L/modules.builtin" "$R/lib/modules/$TH_KERNEL/"
-printf 'TH_OS=%q\nTH_KERNEL=%q\nTH_ARCH_KUBE=%q\nTH_PRETTY=%q\n' "$TH_OS" "$TH_KERNEL" "$TH_ARCH_KUBE" "$TH_PRETTY" \
+printf 'TH_OS=%q\nTH_KERNEL=%q\nTH_ARCH_KUBE=%q\nTH_PRETTY=%q\nTH_ADDR=%q\n' "$TH_OS" "$TH_KERNEL" "$TH_ARCH_KUBE" "$TH_PRETTY" "$TH_ADDR" \
   >"$R/var/lib/k8sprep-testhost/host.env"
+
+# The cluster the Kubernetes stand-ins share (README): the fleet's directory when it has one,
+# bind-mounted in this mount namespace only (it goes with the host), else the host's own.
+mkdir -p "$R/var/lib/k8sprep-testcluster"
+if [ -n "${TH_CLUSTER_DIR:-}" ]; then
+  mount --bind "$TH_CLUSTER_DIR" "$R/var/lib/k8sprep-testcluster"
+fi
 
 printf '%s' "$TH_OS_RELEASE" >"$R/usr/lib/os-release"
 ln -sfn ../usr/lib/os-release "$R/etc/os-release" # as on CentOS 7, Arch and Debian

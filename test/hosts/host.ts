@@ -37,6 +37,8 @@ export interface HostEnv {
   /** crypt(3) hash of the admin password. */
   TH_PASSWORD_HASH: string;
   TH_SUDO: 'nopasswd' | 'password';
+  /** The fleet's shared cluster directory, bind-mounted at /var/lib/k8sprep-testcluster. */
+  TH_CLUSTER_DIR?: string;
 }
 
 /** The PIDs (with start times) a crashed run's cleanup may kill: see cleanup.sh. */
@@ -207,9 +209,10 @@ export class Host implements TestHost {
     return { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, size: st.size, type };
   }
 
-  async exec(argv: readonly string[], opts: { input?: string } = {}): Promise<ExecResult> {
+  async exec(argv: readonly string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
     return run('nsenter', ['-t', String(this.initPid), '-m', '-u', '-i', '-n', '-p', '-r', '-w', '--', ...argv], {
       input: opts.input,
+      timeoutMs: opts.timeoutMs,
       env: { PATH: SYSTEM_PATH, HOME: '/root', LANG: 'C', USER: 'root', LOGNAME: 'root', SHELL: '/bin/bash' },
     });
   }

@@ -4,16 +4,26 @@
  * recording stand-ins for what this machine cannot really do. See README.md.
  */
 export { startTestHosts, cleanupLeftovers, PASSWORD } from './fleet.js';
-export { requireTools } from './tools.js';
+export { CLUSTER_TOOLS, LB_TOOLS, requireTools } from './tools.js';
 export { releaseBinary, RELEASE_TOOLS, startBinaryMirror, type BinaryMirror, type MirrorRequest } from './binary-mirror.js';
+export { cniFixture, CNI_FIXTURES, startFileServer, type FileRequest, type FileServer } from './file-server.js';
 export { catalog, type CatalogPackage } from './catalog.js';
 export { DEFAULT_KERNEL, DEFAULT_ARCH_KUBE } from './identity.js';
 export type {
+  AppliedObject,
   BlockHandle,
+  BootstrapToken,
+  ClusterLogEntry,
+  ClusterNode,
+  ClusterState,
+  ClusterTaint,
   ClusterYamlOptions,
+  EtcdMember,
   ExecResult,
   HostStat,
+  Latency,
   StartOptions,
+  TestCluster,
   TestFleet,
   TestHost,
   TestHostOs,

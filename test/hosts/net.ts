@@ -56,6 +56,40 @@ export function defaultSubnets(): Subnet[] {
   return Array.from({ length: 256 }, (_, third) => parseSubnet(`127.77.${third}.0/24`));
 }
 
+function toNumber(ip: string): number {
+  return ip.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
+}
+
+function overlaps(subnet: Subnet, cidr: string): boolean {
+  const [ip, len] = cidr.split('/') as [string, string | undefined];
+  if (!/^\d+\.\d+\.\d+\.\d+$/.test(ip)) return false;
+  const size = 2 ** (32 - Number(len ?? 32));
+  const base = toNumber(ip) - (toNumber(ip) % size);
+  const ours = 2 ** (32 - subnet.prefixLen);
+  return base < subnet.base + ours && subnet.base < base + size;
+}
+
+/**
+ * What on this machine already uses an address of the subnet: an interface address (`ip -o
+ * addr`) inside it, or a local-table route overlapping it on a link other than lo (another
+ * fleet's bridge, whatever its name). A free bridge name proves nothing about the addresses.
+ */
+export async function subnetUsers(subnet: Subnet): Promise<string[]> {
+  const users: string[] = [];
+  for (const line of (await runOk('ip', ['-o', '-4', 'addr', 'show'])).split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f[2] === 'inet' && f[3] && overlaps(subnet, `${f[3].split('/')[0]}/32`)) users.push(`${f[3].split('/')[0]} on ${f[1]} (ip -o addr)`);
+  }
+  // Unicast routes only (a fleet's `ip route replace <subnet> dev <bridge> table local`): the
+  // local and broadcast entries come from addresses, listed above.
+  for (const line of (await runOk('ip', ['-4', 'route', 'show', 'table', 'local'])).split('\n')) {
+    const f = line.trim().split(/\s+/);
+    const dev = f[f.indexOf('dev') + 1];
+    if (/^\d/.test(f[0] ?? '') && f.includes('dev') && dev !== 'lo' && overlaps(subnet, f[0]!)) users.push(`route ${f[0]} dev ${dev} (ip route show table local)`);
+  }
+  return [...new Set(users)];
+}
+
 /** Creates the bridge; resolves false when it already exists. */
 export async function createBridge(subnet: Subnet): Promise<boolean> {
   const name = bridgeName(subnet);

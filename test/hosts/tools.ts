@@ -20,14 +20,28 @@ const TOOLS: ReadonlyArray<readonly [string, string]> = [
   ['/usr/bin/openssl', 'openssl'],
 ];
 
-/** Throws when the harness cannot run here (not root, or tools missing). */
-export function requireTools(): void {
+/** The real load balancers (haproxy and keepalived configs are checked and run with them). */
+export const LB_TOOLS: ReadonlyArray<readonly [string, string]> = [
+  ['/usr/sbin/haproxy', 'haproxy'],
+  ['/usr/sbin/keepalived', 'keepalived'],
+];
+
+/** What the Kubernetes stand-ins of a shared cluster run inside the hosts (kube/, README). */
+export const CLUSTER_TOOLS: ReadonlyArray<readonly [string, string]> = [
+  ['/usr/bin/python3', 'python3'],
+  ['/usr/lib/python3/dist-packages/yaml/__init__.py', 'python3-yaml'],
+  ['/usr/bin/curl', 'curl'],
+  ...LB_TOOLS,
+];
+
+/** Throws when the harness cannot run here (not root, or tools missing), naming the packages. */
+export function requireTools(extra: ReadonlyArray<readonly [string, string]> = []): void {
   const problems: string[] = [];
   if (process.getuid?.() !== 0) problems.push('the test hosts need root (namespaces, mounts, network links)');
   const missing = new Map<string, string[]>();
-  for (const [path, pkg] of TOOLS) {
+  for (const [path, pkg] of [...TOOLS, ...extra]) {
     try {
-      accessSync(path, constants.X_OK);
+      accessSync(path, /\/s?bin\//.test(path) ? constants.X_OK : constants.R_OK);
     } catch {
       missing.set(pkg, [...(missing.get(pkg) ?? []), path]);
     }
