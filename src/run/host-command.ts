@@ -60,8 +60,6 @@ export interface HostCommandHooks {
    * terminal is an input error), before any host is contacted (e.g. a note).
    */
   onInputValid?: () => void;
-  /** Lines after the summary table (what the action wants the operator to know). */
-  epilogue?: (result: RunResult) => string[];
   /**
    * A real run's last word before anything is asked or contacted (node reset's confirmation):
    * throws InputError to refuse (exit 2), resolves false when the operator said no.
@@ -132,9 +130,7 @@ export async function runHostCommand(flags: HostRunFlags, plan: (cluster: Cluste
       for (const r of failed) process.stderr.write(`${r.host}: ${r.error ?? 'failed'}\n`);
       return failed.length > 0 ? 1 : 0;
     }
-    const extra = hooks.epilogue?.(result) ?? [];
-    const epilogue = extra.map((l) => `${l}\n`).join('');
-    write(flags.json ? `${summaryJson(runId, result)}\n` : flags.quiet ? `${formatVerdict(result.hosts)}\n` : `\n${formatSummary(result.hosts)}\n${epilogue}`);
+    write(flags.json ? `${summaryJson(runId, result)}\n` : flags.quiet ? `${formatVerdict(result.hosts)}\n` : `\n${formatSummary(result.hosts)}\n`);
     if (interrupt.signal.aborted) return INTERRUPTED_EXIT;
     return result.hosts.every((r) => r.status === 'ok') && result.phases.every((p) => p.status !== 'failed') ? 0 : 1;
   } finally {

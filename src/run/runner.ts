@@ -117,6 +117,8 @@ async function runHostPhase(
   const hosts = where.hosts(placement).map(stateOf);
   const fresh = hosts.filter((s) => !s.plan && s.ok);
   // Connect before the task list takes the terminal; each host's plan covers its step phases.
+  // A slow SSH login would otherwise look like a hang: say what is happening first.
+  if (fresh.length > 0 && opts.display !== 'silent') process.stderr.write(`connecting to ${fresh.length} host${fresh.length === 1 ? '' : 's'}\n`);
   await mapConcurrent(
     fresh,
     opts.concurrency,

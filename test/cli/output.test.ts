@@ -48,7 +48,7 @@ describe('certs generate progress', () => {
     expect(keys).toBeGreaterThan(10);
     expect(lines[1]).toBe(`keys ${keys}/${keys} made; certificates and kubeconfigs written`);
     expect(r.stderr).not.toMatch(/\r|\u001b/);
-    expect(r.stdout).toMatch(/^created \d+, reissued 0, updated 0, kept 0$/m);
+    expect(r.stdout).toMatch(/^created \d+, reissued 0, updated 0, removed 0, kept 0$/m);
   });
 
   test('again, nothing to make: it says so', async () => {
@@ -59,7 +59,7 @@ describe('certs generate progress', () => {
   test('--quiet: the counts and the hash only; --json: no progress', async () => {
     const quiet = await runCli(['certs', 'generate', '--quiet'], { cwd });
     expect([quiet.code, quiet.stderr]).toEqual([0, '']);
-    expect(quiet.stdout).toMatch(/^created \d+, reissued 0, updated 0, kept \d+\ndiscovery-token-ca-cert-hash: sha256:[0-9a-f]{64}\n$/);
+    expect(quiet.stdout).toMatch(/^created \d+, reissued 0, updated 0, removed 0, kept \d+\ndiscovery-token-ca-cert-hash: sha256:[0-9a-f]{64}\n$/);
     const json = await runCli(['certs', 'generate', '--json'], { cwd });
     expect([json.code, json.stderr]).toEqual([0, '']);
   });

@@ -10,9 +10,10 @@ import { join } from 'node:path';
 import { generateRsaKeyPair } from '../../src/pki/keys.js';
 import { generatePki } from '../../src/pki/generate.js';
 import { KUBEADM_TREE } from '../../src/pki/inspect.js';
-import { nodeKubeconfigSpecs, nodeLeafSpecs } from '../../src/pki/spec.js';
+import { kubeletKubeconfigSpec, nodeKubeconfigSpecs, nodeLeafSpecs } from '../../src/pki/spec.js';
 import { assertBuilt, runCli } from '../helpers/cli.js';
 import { clusterYaml, tempDir, testCluster } from './fixture.js';
+import { kubeletConf } from './remote-fixture.js';
 
 interface CheckJson {
   layout: string;
@@ -33,9 +34,12 @@ beforeAll(async () => {
   assertBuilt();
   tmp = tempDir('k8sprep-check-dir-');
   pki = join(tmp.path, 'pki');
-  await generatePki(testCluster({ name: 'handmade' }), pki);
+  const cluster = testCluster({ name: 'handmade' });
+  await generatePki(cluster, pki);
   tree = join(tmp.path, 'etc-kubernetes');
   cpSync(join(pki, 'nodes', 'cp1'), tree, { recursive: true });
+  // kubeadm writes the kubelet's kubeconfig on the host (k8sprep never generates it).
+  writeFileSync(join(tree, 'kubelet.conf'), await kubeletConf(pki, cluster, cluster.controlPlanes[0]!, 'embedded'), { mode: 0o600 });
   bare = join(tmp.path, 'bare');
   mkdirSync(bare);
 }, 120_000);
@@ -47,7 +51,7 @@ test('the generic kubeadm names are the ones the cluster specs give', () => {
   const c = testCluster();
   const host = c.controlPlanes[0]!;
   expect(KUBEADM_TREE.leaves).toEqual(nodeLeafSpecs(c, host).map((l) => ({ name: l.name, base: l.base, ca: l.ca })));
-  expect(KUBEADM_TREE.kubeconfigs.map((k) => k.file).sort()).toEqual(nodeKubeconfigSpecs(c, host).map((k) => k.file).sort());
+  expect(KUBEADM_TREE.kubeconfigs.map((k) => k.file).sort()).toEqual([...nodeKubeconfigSpecs(c, host), kubeletKubeconfigSpec(c, host)].map((k) => k.file).sort());
 });
 
 test('a kubeadm tree without any cluster file: the table, the CAs, exit 0, and it says nothing was compared', async () => {
@@ -113,7 +117,8 @@ test("k8sprep's own layout (nodes/) without a cluster file: every node tree and 
   const out = JSON.parse(r.stdout) as CheckJson & { shared: { authorities: unknown[] } };
   expect([out.layout, out.comparedWith]).toEqual(['k8sprep', null]);
   expect(out.nodes.map((n) => n.host)).toEqual(['cp1', 'cp2', 'cp3']);
-  expect(out.nodes.map((n) => n.certificates.length)).toEqual([12, 11, 11]);
+  // No kubelet.conf in k8sprep's own trees: kubeadm writes it on the host.
+  expect(out.nodes.map((n) => n.certificates.length)).toEqual([11, 10, 10]);
   expect(out.shared.authorities).toHaveLength(3);
 });
 

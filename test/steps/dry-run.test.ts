@@ -9,7 +9,7 @@ import { assertBuilt, EXAMPLES, runCli, tempDir } from '../helpers/cli.js';
 
 const CENTOS_PREP = [
   'os-release', 'hostname', 'swap', 'selinux', 'firewall', 'kernel-modules', 'sysctl', 'base-repos', 'package-repos',
-  'time-sync', 'proxy-tools', 'containerd-install', 'containerd', 'kubernetes-packages', 'crictl', 'images',
+  'time-sync', 'proxy-tools', 'containerd-install', 'containerd', 'kubernetes-packages', 'crictl', 'images', 'addon-images',
 ];
 const ARCH_PREP = CENTOS_PREP.filter((s) => !['selinux', 'base-repos', 'package-repos'].includes(s));
 

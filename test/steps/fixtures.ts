@@ -22,6 +22,7 @@ export interface ClusterOptions {
   firewall?: 'open-ports' | 'disable';
   cni?: 'calico' | 'flannel' | 'none';
   proxyMode?: 'ipvs' | 'iptables' | 'nftables';
+  podSubnet?: string;
   imageRepository?: string;
   registries?: Record<string, string[]>;
   /** controlPlaneEndpoint host and port (default 192.168.77.100:6443, kube-vip; another port makes it an external balancer). */
@@ -39,6 +40,7 @@ export function cluster(o: ClusterOptions = {}): Cluster {
     `version: "${o.version ?? '1.30.6'}"`,
     ...(o.cni ? [`cni: ${o.cni}`] : []),
     ...(o.proxyMode ? [`proxyMode: ${o.proxyMode}`] : []),
+    ...(o.podSubnet ? [`podSubnet: ${o.podSubnet}`] : []),
     ...(o.imageRepository ? [`imageRepository: ${o.imageRepository}`] : []),
   ];
   const registries = Object.entries(o.registries ?? {}).map(([r, m]) => `      ${r}: [${m.join(', ')}]`);

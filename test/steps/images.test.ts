@@ -88,6 +88,11 @@ describe('k8sprep images list', () => {
           'registry.aliyuncs.com/google_containers/coredns:v1.11.3',
           'registry.aliyuncs.com/google_containers/pause:3.9',
           'registry.aliyuncs.com/google_containers/etcd:3.5.15-0',
+          // The load balancer's (kube-vip in this example) and the CNI's, for Kubernetes 1.30: calico v3.29.
+          'ghcr.io/kube-vip/kube-vip:v1.0.1',
+          'docker.io/calico/cni:v3.29.4',
+          'docker.io/calico/node:v3.29.4',
+          'docker.io/calico/kube-controllers:v3.29.4',
           '',
         ].join('\n'),
       );
@@ -102,7 +107,8 @@ describe('k8sprep images list', () => {
       const r = await runCli(['images', 'list', '--version', '1.34.2', '--json'], { cwd: dir.path });
       expect(r.code).toBe(0);
       const images = JSON.parse(r.stdout) as { component: string; image: string }[];
-      expect(images.map((i) => i.component)).toEqual(['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy', 'coredns', 'pause', 'etcd']);
+      // No cluster file: no load balancer; the default CNI (calico) for 1.34.
+      expect(images.map((i) => i.component)).toEqual(['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy', 'coredns', 'pause', 'etcd', 'calico/cni', 'calico/node', 'calico/kube-controllers']);
       expect(images[6]?.image).toBe('registry.aliyuncs.com/google_containers/etcd:3.6.5-0');
     } finally {
       dir.remove();

@@ -49,6 +49,12 @@ describe('what preflight checks, per role (in a fixture root)', () => {
     ]);
   });
 
+  test('a host that is already a node (kubelet.conf, a re-run): its own components hold the ports, none is a problem', () => {
+    root.write('/etc/kubernetes/kubelet.conf', { content: 'apiVersion: v1\nkind: Config\n', mode: 0o600 });
+    const r = inRoot(root, c, 'cp1', 'k8sprep_preflight_ports');
+    expect([r.status, problems(r.stdout)]).toEqual([0, []]);
+  });
+
   test('workers: no resource minimum, only the kubelet port', () => {
     const r = inRoot(root, c, 'w1', `${FAKE_MEMORY}\n! declare -F k8sprep_preflight_resources || echo 'PROBLEM resources checked'\nk8sprep_preflight_ports`);
     expect(problems(r.stdout)).toEqual(['port 10250/tcp is already in use by nginx; kubeadm needs it free']);

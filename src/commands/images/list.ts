@@ -18,9 +18,9 @@ function clusterOfVersion(version: string): Cluster {
   return validateClusterObject(raw, (problems) => problems.map((p) => ({ path: formatPath(p.path) === 'spec.kubernetes.version' ? '--version' : formatPath(p.path), reason: p.reason })));
 }
 
-/** `ghcr.io/kube-vip/kube-vip:v1.0.1` -> `kube-vip`. */
+/** The repository without registry or tag, so same-named images stay apart: `docker.io/calico/node:v3.29.4` -> `calico/node`. */
 function addonComponent(image: string): string {
-  return (image.split('/').pop() ?? image).replace(/:.*$/, '');
+  return image.replace(/:[^/]*$/, '').split('/').slice(1).join('/').replace(/^library\//, '');
 }
 
 export default class ImagesList extends BaseCommand {

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { adminConfPath, nodeInitPhases } from '../../actions/node-init.js';
+import { nodeInitPhases } from '../../actions/node-init.js';
 import { BaseCommand } from '../../cli/base.js';
 import { durationFlagHours, hostRunFlags } from '../../cli/flags.js';
 import { InputError } from '../../errors.js';
@@ -33,7 +33,6 @@ export default class NodeInit extends BaseCommand {
     if (prepOnly && flags.wait !== undefined) throw InputError.single('--wait', 'cannot be combined with --prep-only (nothing waits for nodes)');
     const waitSeconds = Math.round(durationFlagHours('wait', flags.wait ?? '10m') * 3600);
     if (waitSeconds < 1) throw InputError.single('--wait', 'must be at least 1s');
-    let adminConf = '';
     const code = await runHostCommand(
       flags,
       (cluster) => ({
@@ -42,22 +41,15 @@ export default class NodeInit extends BaseCommand {
           ? {}
           : {
               prepare: async () => {
-                adminConf = adminConfPath(cluster);
                 const prepared = await prepareLocalState(cluster);
                 if (!flags.quiet && (flags['dry-run'] || !flags.json)) {
                   const made = prepared.created.length ? `made ${prepared.created.length} file(s)` : 'nothing to make';
                   process.stderr.write(`note: local state in ${cluster.stateDir} (PKI, bootstrap token) is ready before any host is contacted: ${made}\n`);
                 }
-                return { secrets: prepared.secrets, bootstrap: { state: prepared.state, waitSeconds } };
+                return { secrets: prepared.secrets, bootstrap: { state: prepared.state, waitSeconds, initHost: cluster.firstControlPlane.name } };
               },
             }),
       }),
-      {
-        epilogue: (result) => {
-          const fetched = result.hosts.some((h) => h.phases.some((p) => p.id === 'kubeconfig' && p.status === 'ok'));
-          return fetched && adminConf ? [`\nexport KUBECONFIG=${adminConf}`] : [];
-        },
-      },
     );
     if (code !== 0) this.exit(code);
   }

@@ -55,13 +55,15 @@ function setPodCidr(p: CniPlan, podSubnet: string): string[] {
     return [
       '# calico.yaml ships these two lines commented out (12 spaces in): uncomment them, with the cluster\'s pod CIDR.',
       'grep -q \'^ *# - name: CALICO_IPV4POOL_CIDR$\' "$1" || k8sprep_die "the calico manifest has no commented CALICO_IPV4POOL_CIDR entry to set the pod CIDR in"',
-      `sed -i -e '/^ *# - name: CALICO_IPV4POOL_CIDR$/{s/# - name/- name/;n;s/^\\( *\\)#   value: .*/\\1  value: "${podSubnet}"/}' "$1"`,
+      // | as the delimiter: the CIDR has a slash.
+      `sed -i -e '/^ *# - name: CALICO_IPV4POOL_CIDR$/{s/# - name/- name/;n;s|^\\( *\\)#   value: .*|\\1  value: "${podSubnet}"|}' "$1"`,
       `grep -q '^ *value: "${podSubnet}"$' "$1" || k8sprep_die "could not set CALICO_IPV4POOL_CIDR in the calico manifest"`,
     ];
   }
   return [
     'grep -q \'"Network": "[0-9./]*"\' "$1" || k8sprep_die "the flannel manifest has no net-conf.json Network to set the pod CIDR in"',
     `sed -i -e 's#"Network": "[0-9./]*"#"Network": "${podSubnet}"#' "$1"`,
+    `grep -qF '"Network": "${podSubnet}"' "$1" || k8sprep_die "could not set Network in the flannel manifest's net-conf.json"`,
   ];
 }
 
@@ -85,7 +87,7 @@ export const cniStep: Step = {
       `curl -fsSL --retry 3 --retry-delay 2 --max-time 120 -o "$tmp" ${shq(p.url)} || { rm -f "$tmp"; k8sprep_die ${shq(`downloading ${p.url} failed`)}; }`,
       "sum=$(sha256sum \"$tmp\" | awk '{print $1}')",
       p.sha256
-        ? `[ "$sum" = ${p.sha256} ] || { rm -f "$tmp"; k8sprep_die "${p.url} has sha256 $sum, not the expected ${p.sha256}: refusing to apply it (a changed upstream file or a bad mirror)"; }`
+        ? `[ "$sum" = ${p.sha256} ] || { rm -f "$tmp"; k8sprep_die ${shq(`${p.url} has sha256 `)}"$sum"${shq(`, not the expected ${p.sha256}: refusing to apply it (a changed upstream file or a bad mirror)`)}; }`
         : `k8sprep_fact ${MANIFEST_FACT} "$sum ${p.url}"`,
       'k8sprep_cni_patch "$tmp"',
       `mkdir -p ${CNI_DIR}`,

@@ -20,7 +20,7 @@ export function endpointChecks(ctx: StepContext): { helpers: string[]; calls: st
       nodeIpFunction(ctx.host),
       ADDRESS_INTERFACE,
       String.raw`# k8sprep_ip_int A.B.C.D: the address as one number.
-k8sprep_ip_int() { local IFS=.; set -- $1; echo $(( ($1 << 24) + ($2 << 16) + ($3 << 8) + $4 )); }
+k8sprep_ip_int() { local a b c d; IFS=. read -r a b c d <<<"$1"; echo $(( (a << 24) + (b << 16) + (c << 8) + d )); }
 k8sprep_preflight_vip() {
   local ip cidr prefix mask
   ip=$(k8sprep_node_ip 2>/dev/null) || { k8sprep_problem "cannot tell this host's IPv4 address (for the VIP ${vip})"; return 0; }

@@ -6,6 +6,7 @@
 import { versionProblem, needsSystemVerificationIgnored } from '../../cluster/versions.js';
 import { osFamily } from '../../os/index.js';
 import { shq } from '../../script/quote.js';
+import { KUBELET_CONF } from '../bootstrap/host-values.js';
 import { FACT } from './facts.js';
 import { KERNEL_MODULES_MISSING, KERNEL_MODULES_PRESENT } from '../kernel-modules.js';
 import type { StepContext } from '../types.js';
@@ -91,6 +92,8 @@ export function portsCheck(ctx: StepContext): string {
     '}',
     'k8sprep_preflight_ports() {',
     '  local listeners',
+    '  # Already a node (a re-run): kubeadm will not run here again, and the ports are its own components\'.',
+    `  [ -e ${KUBELET_CONF} ] && return 0`,
     '  listeners=$(k8sprep_tcp_listeners)',
     ...requiredPorts(ctx).map((p) => `  k8sprep_port_free ${p} "$listeners"`),
     '}',

@@ -98,12 +98,15 @@ def _api_check(endpoint: str, seconds: float, checks: dict[str, Any]) -> None:
 def _record(cfg: dict[str, Any], node: str, endpoint: str, admins: str) -> str:
     with open(os.path.join(cfg['certificatesDir'], 'ca.crt')) as f:
         ca = f.read()
+    # The controller-manager's CSR signer: it signs every kubelet's client certificate at its TLS bootstrap.
+    with open(os.path.join(cfg['certificatesDir'], 'ca.key')) as f:
+        ca_key = f.read()
     with state.locked() as st:
         if st['cluster'].get('initialized'):
             raise PhaseError('upload-config', f'k8sprep test host: the shared cluster was initialised by {st["cluster"]["by"]} meanwhile')
         st['cluster'] = {
             'initialized': True, 'by': socket.gethostname(), 'at': state.log_time(state.now()),
-            'caCert': ca, 'caCertHash': pki.spki_hash(ca), 'endpoint': endpoint, 'controlPlaneEndpoint': cfg['controlPlaneEndpoint'], 'kubernetesVersion': cfg['version'],
+            'caCert': ca, 'caKey': ca_key, 'caCertHash': pki.spki_hash(ca), 'endpoint': endpoint, 'controlPlaneEndpoint': cfg['controlPlaneEndpoint'], 'kubernetesVersion': cfg['version'],
             'imageRepository': cfg['imageRepository'], 'podSubnet': cfg['podSubnet'], 'serviceSubnet': cfg['serviceSubnet'],
             'dnsDomain': cfg['dnsDomain'], 'certSANs': cfg['certSANs'], 'certificatesDir': cfg['certificatesDir'], 'adminsGroup': admins,
         }

@@ -179,16 +179,16 @@ def _kubelet_start(cfg: dict[str, Any], cluster: dict[str, Any], node: str, chec
 
 
 def _write_kubelet_conf(cluster: dict[str, Any], node: str) -> None:
-    """kubelet.conf as the TLS bootstrap leaves it: the cluster's CA and the node's identity. The
-    apiserver signs the real client certificate; here a control plane's shared ca.key does, and
-    on a worker (no CA key) a throwaway CA: nothing checks a kubelet.conf beyond its CA."""
-    signer = cluster['certificatesDir']
-    with tempfile.TemporaryDirectory() as tmp:
-        if not os.path.exists(os.path.join(signer, 'ca.key')):
-            signer = tmp
-            pki.new_ca(os.path.join(tmp, 'ca'), 'kubernetes')
+    """kubelet.conf as the TLS bootstrap leaves it: the cluster's CA and the node's identity, its
+    client certificate signed by the cluster CA (the controller-manager's signer, whose key init
+    recorded), so the node can ask the API about itself with it, as a real kubelet.conf can."""
+    with tempfile.TemporaryDirectory() as signer:
+        for name, pem in (('ca.crt', cluster['caCert']), ('ca.key', cluster['caKey'])):
+            fd = os.open(os.path.join(signer, name), os.O_WRONLY | os.O_CREAT, 0o600)
+            with os.fdopen(fd, 'w') as f:
+                f.write(pem)
         pki.kubeconfig('/etc/kubernetes/kubelet.conf', signer, f'https://{cluster["endpoint"]}', f'system:node:{node}',
-                       f'system:node:{node}', 'system:nodes', ca_pem=cluster['caCert'])
+                       f'system:node:{node}', 'system:nodes')
 
 
 def _etcd_member(cluster: dict[str, Any], node: str, advertise: str) -> None:

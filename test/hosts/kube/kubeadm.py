@@ -19,7 +19,7 @@ FLAGS: dict[str, dict[str, bool]] = {
     'join': {'--config': True, '--ignore-preflight-errors': True, '--v': True},
     'reset': {'--force': False, '-f': False, '--cri-socket': True, '--v': True},
     'token list': {'--kubeconfig': True},
-    'token create': {'--kubeconfig': True, '--ttl': True, '--description': True, '--usages': True, '--groups': True},
+    'token create': {'--kubeconfig': True, '--config': True, '--ttl': True, '--description': True, '--usages': True, '--groups': True},
     'token delete': {'--kubeconfig': True},
 }
 

@@ -10,6 +10,7 @@ from .apply import ApplyError, apply
 
 COND_TEMPLATE = '{range .status.conditions[*]}{.type}={.status} {.reason}: {.message}{"\\n"}{end}'
 TAINT_TEMPLATE = '{.spec.taints[*].key}'
+UNSCHEDULABLE_TEMPLATE = '{.spec.unschedulable}'
 VALUE_FLAGS = {'--kubeconfig', '--request-timeout', '-n', '--namespace', '-o', '--output', '-f', '--filename', '--timeout'}
 SWITCHES = {'--no-headers', '--ignore-daemonsets', '--delete-emptydir-data', '--force'}
 
@@ -84,8 +85,16 @@ def get(flags: dict[str, str], words: list[str]) -> None:
             sys.stdout.write(''.join(f'{t}={s} {r}: {m}\n' for t, s, r, m in objects.conditions(st, node)))
         elif out == f'jsonpath={TAINT_TEMPLATE}':
             sys.stdout.write(' '.join(t['key'] for t in objects.taints(st, node)))
+        elif out == f'jsonpath={UNSCHEDULABLE_TEMPLATE}':
+            # The field is absent (prints nothing) unless the node is cordoned.
+            sys.stdout.write('true' if node['cordoned'] else '')
         else:
             raise NotModelled()
+    elif words[1:2] in (['daemonset'], ['daemonsets'], ['ds']) and len(words) == 3 and out == 'name':
+        namespace = flags.get('-n', 'default')
+        if not any(a['kind'] == 'DaemonSet' and a['namespace'] == namespace and a['name'] == words[2] for a in st['applied']):
+            raise not_found('daemonsets.apps', words[2])
+        print(f'daemonset.apps/{words[2]}')
     elif words[1:] in (['nodes'], ['node'], ['no']) and not out:
         rows = [] if '--no-headers' in flags else [('NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION')]
         for name in sorted(st['nodes']):

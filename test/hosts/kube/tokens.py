@@ -59,6 +59,9 @@ def _list() -> None:
 
 
 def _create(flags: dict[str, list[str]], positional: list[str]) -> None:
+    if '--config' in flags:
+        _create_from_config(flags, positional)
+        return
     token = positional[0] if positional else None
     if token is not None and not settings.TOKEN_RE.match(token):
         raise KubeadmError(f'the bootstrap token "{token}" was not of the form "^([a-z0-9]{{6}})\\.([a-z0-9]{{16}})$"')
@@ -73,6 +76,31 @@ def _create(flags: dict[str, list[str]], positional: list[str]) -> None:
             print(objects.add_token(st, token, ttl, flags.get('--description', [''])[-1], usages, groups))
         except ValueError as e:
             raise KubeadmError(str(e)) from e
+
+
+def _create_from_config(flags: dict[str, list[str]], positional: list[str]) -> None:
+    """kubeadm's RunCreateToken with --config: every InitConfiguration.bootstrapTokens entry is
+    created (the positional token, if any, replaces the first one's); the token flags cannot be
+    mixed with a config file."""
+    mixed = sorted(f[2:] for f in flags if f in ('--ttl', '--description', '--usages', '--groups'))
+    if mixed:
+        raise KubeadmError(f"can not mix '--config' with arguments {mixed}")
+    from .kubeadm import host_address, kubeadm_version
+    try:
+        docs, _ = config.load(flags['--config'][-1], kubeadm_version(), strict=False)
+        tokens = settings.init_config(docs, host_address(), kubeadm_version())['bootstrapTokens']
+    except config.ConfigError as e:
+        raise KubeadmError(str(e)) from e
+    if positional:
+        if not settings.TOKEN_RE.match(positional[0]):
+            raise KubeadmError(f'the bootstrap token "{positional[0]}" was not of the form "^([a-z0-9]{{6}})\\.([a-z0-9]{{16}})$"')
+        tokens = [{**(tokens[0] if tokens else {'ttl': 86400.0, 'usages': ['signing', 'authentication'], 'groups': ['system:bootstrappers:kubeadm:default-node-token'], 'description': ''}), 'token': positional[0]}] + tokens[1:]
+    with state.locked() as st:
+        for t in tokens:
+            try:
+                print(objects.add_token(st, t['token'], t['ttl'], t['description'], t['usages'], t['groups']))
+            except ValueError as e:
+                raise KubeadmError(str(e)) from e
 
 
 def _delete(positional: list[str]) -> None:
