@@ -37,8 +37,19 @@ export interface RenewSummary {
   ok: boolean;
   validityHours: number;
   hosts: HostRenewReport[];
+  /** The local PKI's node trees of the renewed hosts (`pki/nodes/<host>/`), when the local PKI exists. */
+  localTrees?: LocalTreeReport[];
   /** .k8sprep/<cluster>/admin.conf, when it exists. */
   localAdminConf?: { path: string; action: 'updated' | 'would-update' | 'not-updated'; from?: string; reason?: string };
+}
+
+export interface LocalTreeReport {
+  host: string;
+  path: string;
+  action: 'updated' | 'would-update' | 'not-updated';
+  /** Files written (or that would be). */
+  files: number;
+  reason?: string;
 }
 
 export function emptyReport(host: { name: string; address: string }, status: HostRenewStatus): HostRenewReport {

@@ -1,8 +1,9 @@
 /**
  * `certs renew` as phases: `certs-renew` on the control planes, one at a time in cluster-file
  * order, stopping at the first failure (the hosts after it keep their working certificates; a
- * dry run reads every host and goes on), then `local-admin-conf`: the local
- * `.k8sprep/<cluster>/admin.conf` gets the first renewed host's new admin credentials.
+ * dry run reads every host and goes on), then `local-state`: each renewed host's node tree in
+ * the local PKI gets what the host got, and the local `.k8sprep/<cluster>/admin.conf` the first
+ * renewed host's new admin credentials (certs-renew-local.ts).
  *
  * On each host: read /etc/kubernetes, finish an interrupted earlier renewal first (then read
  * again), plan (keys, certificates, which CA signs), then the apply script (journal, backup,
@@ -10,22 +11,21 @@
  * run the reads happen (read-only) and the other scripts are only collected.
  */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Cluster, Host } from '../cluster/types.js';
 import { HostError } from '../errors.js';
 import { PkiError } from '../pki/errors.js';
-import { parseKubeconfig } from '../pki/kubeconfig.js';
-import { replaceClientCredentials } from '../pki/kubeconfig-credentials.js';
-import { MODES, RENEW_STATE_DIR } from '../pki/layout.js';
+import { RENEW_STATE_DIR } from '../pki/layout.js';
 import { type HostRenewalPlan, planHostRenewal } from '../pki/renew-plan.js';
 import type { Phase, PhaseContext } from '../run/phase.js';
 import type { HostSession } from '../run/session.js';
+import { apiserverSecurePort } from '../steps/certs/apiserver-port.js';
+import { APISERVER_MANIFEST_REL } from '../steps/certs/read.js';
 import { readHostPki } from '../steps/certs/read-host.js';
 import { renderApplyScript, renderRecoverScript } from '../steps/certs/renew-apply.js';
 import { applyEvent, newProgress, type RenewProgress, stageReached } from '../steps/certs/renew-progress.js';
-import { writeFileAtomic } from '../util/fs.js';
-import { emptyReport, type HostRenewReport, type RenewSummary } from './certs-renew-report.js';
+import { emptyReport, type HostRenewReport, type LocalTreeReport, type RenewSummary } from './certs-renew-report.js';
+import { refreshNodeTree, updateLocalAdminConf } from './certs-renew-local.js';
 
 export interface RenewOptions {
   runId: string;
@@ -48,6 +48,7 @@ export function certsRenewAction(cluster: Cluster, hosts: readonly Host[], opts:
   const reports = new Map(hosts.map((h) => [h.name, emptyReport(h, 'not-run')]));
   const plans = new Map<string, HostRenewalPlan>();
   let localAdminConf: RenewSummary['localAdminConf'];
+  const localTrees: LocalTreeReport[] = [];
   const renew: Phase = {
     id: 'certs-renew',
     title: 'renew the certificates',
@@ -58,22 +59,30 @@ export function certsRenewAction(cluster: Cluster, hosts: readonly Host[], opts:
       if (plan) plans.set(session.host.name, plan);
     },
   };
-  const adminConf: Phase = {
-    id: 'local-admin-conf',
-    title: "update the local admin.conf's credentials",
+  const localState: Phase = {
+    id: 'local-state',
+    title: 'the local node trees and admin.conf follow the hosts',
     placement: 'local',
     runLocal: async () => {
+      const done = hosts.filter((h) => reports.get(h.name)?.status === (opts.dryRun ? 'planned' : 'renewed'));
+      if (opts.localPkiDir) {
+        for (const h of done) {
+          const plan = plans.get(h.name);
+          if (plan) localTrees.push(await refreshNodeTree(opts.localPkiDir, h, plan, opts.dryRun));
+        }
+      }
       const path = join(cluster.stateDir, 'admin.conf');
-      const first = hosts.find((h) => reports.get(h.name)?.status === (opts.dryRun ? 'planned' : 'renewed'));
+      const first = done[0];
       if (!first || !existsSync(path)) return;
       localAdminConf = opts.dryRun ? { path, action: 'would-update', from: first.name } : await updateLocalAdminConf(path, first.name, plans.get(first.name));
     },
   };
   return {
-    phases: [renew, adminConf],
+    phases: [renew, localState],
     summary: () => {
       const list = hosts.map((h) => reports.get(h.name) ?? emptyReport(h, 'not-run'));
       const summary: RenewSummary = { runId: opts.runId, dryRun: opts.dryRun, ok: list.every((r) => r.status !== 'failed'), validityHours: opts.validityHours, hosts: list };
+      if (localTrees.length > 0) summary.localTrees = localTrees;
       if (localAdminConf) summary.localAdminConf = localAdminConf;
       return summary;
     },
@@ -119,7 +128,8 @@ async function renewOnHost(session: HostSession, ctx: PhaseContext, cluster: Clu
     Object.assign(report, { left: plan.left, notes: [...report.notes, ...plan.notes], caSources: plan.caSources, notAfter: plan.files[0]?.notAfter });
     if (plan.files.length === 0) throw new HostError(host.name, 'no certificates to renew in /etc/kubernetes', step);
     for (const f of plan.files) session.secrets.set(f.secret, f.content);
-    const script = renderApplyScript({ host, plan, waitSeconds: opts.waitSeconds });
+    const apiserverPort = apiserverSecurePort(files.files.get(APISERVER_MANIFEST_REL)?.text);
+    const script = renderApplyScript({ host, plan, waitSeconds: opts.waitSeconds, apiserverPort });
     report.notReplaced = plan.files.map((f) => f.target);
     if (opts.dryRun) {
       await session.run({ phase: 'certs-renew', text: script });
@@ -171,18 +181,5 @@ async function runRenewScript(session: HostSession, phase: string, text: string,
   if (result.code !== 0) {
     const why = progress.failure ?? result.messages.at(-1) ?? said.at(-1) ?? `exited with status ${result.code}`;
     throw new HostError(session.host.name, why, step);
-  }
-}
-
-async function updateLocalAdminConf(path: string, from: string, plan: HostRenewalPlan | undefined): Promise<RenewSummary['localAdminConf']> {
-  const renewed = plan?.files.find((f) => f.rel === 'admin.conf');
-  const creds = renewed ? parseKubeconfig(renewed.content) : undefined;
-  if (!creds || typeof creds === 'string' || !creds.certPem || !creds.keyPem) return { path, action: 'not-updated', reason: `${from} has no renewed admin.conf` };
-  try {
-    const text = replaceClientCredentials(await readFile(path, 'utf8'), creds.certPem, creds.keyPem);
-    await writeFileAtomic(path, text, { mode: MODES.kubeconfig });
-    return { path, action: 'updated', from };
-  } catch (err) {
-    return { path, action: 'not-updated', reason: (err as Error).message };
   }
 }

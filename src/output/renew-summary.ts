@@ -28,6 +28,9 @@ function hostBlock(r: HostRenewReport): string[] {
 
 export function formatRenewSummary(s: RenewSummary): string {
   const parts = s.hosts.map((r) => hostBlock(r).join('\n'));
+  for (const t of s.localTrees ?? []) {
+    parts.push(`${t.path}: ${t.action === 'updated' ? `updated with the ${t.files} files put on ${t.host}` : t.action === 'would-update' ? `would get the ${t.files} files put on ${t.host} (dry run)` : `not updated (${t.reason ?? '?'})`}`);
+  }
   const a = s.localAdminConf;
   if (a) parts.push(`${a.path}: ${a.action === 'updated' ? `updated with ${a.from}'s new admin credentials` : a.action === 'would-update' ? 'would be updated (dry run)' : `not updated${a.reason ? ` (${a.reason})` : ''}`}`);
   const done = s.hosts.filter((h) => h.status === (s.dryRun ? 'planned' : 'renewed')).length;

@@ -6,7 +6,7 @@
  * with the host's current apiserver.crt/key) that the renewal's `curl --cacert ca.crt`
  * must reach. Certificates are checked with the real openssl.
  */
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import type { RenewSummary } from '../../src/actions/certs-renew-report.js';
@@ -25,6 +25,9 @@ const CONFS: Record<string, string[]> = {
   cp2: ['admin.conf', 'controller-manager.conf', 'scheduler.conf'],
   cp3: ['admin.conf', 'controller-manager.conf', 'scheduler.conf', 'kubelet.conf'],
 };
+/** cp3's apiserver listens where kubeadm was told to bind it (localAPIEndpoint.bindPort), not on 6443. */
+const CP3_APISERVER_PORT = 6444;
+const apiserverPortOf = (host: string) => (host === 'cp3' ? CP3_APISERVER_PORT : 6443);
 const targetsOf = (host: string) => [...LEAVES.flatMap((l) => [`pki/${l.base}.crt`, `pki/${l.base}.key`]), ...CONFS[host]!].map((p) => `/etc/kubernetes/${p}`);
 
 let fleet: TestFleet;
@@ -56,6 +59,11 @@ function summaryOf(r: CliResult): RenewSummary {
   } catch {
     throw new Error(`no JSON summary (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
   }
+}
+
+/** Every file of the local PKI: relative path -> contents. */
+function localTree(): Map<string, string> {
+  return new Map((readdirSync(pki, { recursive: true }) as string[]).sort().filter((p) => statSync(join(pki, p)).isFile()).map((p) => [p, readFileSync(join(pki, p), 'utf8')]));
 }
 
 const report = (s: RenewSummary, host: string) => s.hosts.find((x) => x.host === host)!;
@@ -97,7 +105,7 @@ beforeAll(async () => {
   const gen = await cli('certs', 'generate', '--quiet');
   expect([gen.code, gen.stderr]).toEqual([0, '']);
   pki = join(cwd, '.k8sprep', NAME, 'pki');
-  await Promise.all(fleet.hosts.map(async (host) => seedControlPlane(host, join(pki, 'nodes', host.name), await kubeletConfOf(host.name))));
+  await Promise.all(fleet.hosts.map(async (host) => seedControlPlane(host, join(pki, 'nodes', host.name), await kubeletConfOf(host.name), apiserverPortOf(host.name))));
   await rotateKubeletConf(h('cp2'));
   // Owners and modes a renewal must keep, even unusual ones.
   await sh(h('cp1'), 'chown 0:1000 /etc/kubernetes/controller-manager.conf && chmod 640 /etc/kubernetes/controller-manager.conf && chmod 644 /etc/kubernetes/pki/front-proxy-client.key');
@@ -179,7 +187,7 @@ describe('certs check --remote flags what is wrong', () => {
       expect(down.stdout).toContain('[cp1]');
     } finally {
       await cp3.startSshd();
-      await seedControlPlane(cp3, join(pki, 'nodes/cp3'), await kubeletConfOf('cp3'));
+      await seedControlPlane(cp3, join(pki, 'nodes/cp3'), await kubeletConfOf('cp3'), CP3_APISERVER_PORT);
     }
     expect((await cli('certs', 'check', '--remote')).code).toBe(0);
   }, LONG);
@@ -202,8 +210,9 @@ describe('certs renew', () => {
     expect(await Promise.all(fleet.hosts.map((x) => x.calls()))).toEqual(calls);
   });
 
-  test('--dry-run reads the hosts only and prints each script with keys and certificates redacted; --show-secrets shows them; --out writes files', async () => {
+  test('--dry-run reads the hosts only and prints each script with keys and certificates redacted; --show-secrets shows them; --out writes files; the local PKI untouched', async () => {
     const before = await Promise.all(fleet.hosts.map((x) => x.fileSnapshot(['/etc', '/var'])));
+    const localBefore = localTree();
     const r = await cli('certs', 'renew', '--dry-run');
     expect([r.code, r.stderr]).toEqual([0, expect.stringContaining('3 of 3 control plane(s) planned')]);
     for (const host of fleet.hosts) {
@@ -213,8 +222,10 @@ describe('certs renew', () => {
     expect(r.stdout).toContain("k8sprep_renew_stage /etc/kubernetes/pki/etcd/peer.key <<'K8SPREP_EOF' || return 1\n<redacted:etcd-peer.key>\nK8SPREP_EOF");
     expect(r.stdout).toContain('<redacted:admin.conf>');
     expect(r.stderr).toContain('left: /etc/kubernetes/kubelet.conf: its client certificate is /var/lib/kubelet/pki/kubelet-client-current.pem, which the kubelet rotates itself; left as it is');
+    for (const host of fleet.hosts) expect(r.stderr).toContain(`${join(pki, 'nodes', host.name)}: would get the ${targetsOf(host.name).filter((t) => !t.endsWith('/kubelet.conf')).length} files put on ${host.name} (dry run)`);
     noSecrets(r.stdout, r.stderr);
     expect(await Promise.all(fleet.hosts.map((x) => x.fileSnapshot(['/etc', '/var'])))).toEqual(before);
+    expect(localTree()).toEqual(localBefore);
 
     const shown = await cli('certs', 'renew', '--dry-run', '--show-secrets', '--hosts', 'cp2');
     expect(shown.code).toBe(0);
@@ -356,6 +367,30 @@ describe('certs renew on three control planes', () => {
     const original = parse(readFileSync(join(pki, 'nodes/cp1/admin.conf'), 'utf8')) as typeof local;
     expect(local.users).toEqual(onHost.users);
     expect(local.clusters).toEqual(original.clusters);
+  });
+
+  test("each local node tree got what its host got: certs check of the local PKI and --remote list the same certificates", async () => {
+    expect(summary.localTrees).toEqual(
+      fleet.hosts.map((x) => ({ host: x.name, path: join(pki, 'nodes', x.name), action: 'updated', files: targetsOf(x.name).filter((t) => !t.endsWith('/kubelet.conf')).length })),
+    );
+    /** host -> certificate name -> serial and NotAfter; kubelet.conf aside (a node tree never has one). */
+    const serials = (r: CliResult) => {
+      expect([r.code, r.stderr]).toEqual([0, '']);
+      const out = JSON.parse(r.stdout) as { nodes: { host: string; certificates: { name: string; serial?: string; notAfter?: string }[] }[] };
+      return new Map(out.nodes.map((n) => [n.host, n.certificates.filter((c) => c.name !== 'kubelet.conf').map((c) => [c.name, c.serial, c.notAfter])]));
+    };
+    const local = serials(await cli('certs', 'check', '--json'));
+    const remote = serials(await cli('certs', 'check', '--remote', '--json'));
+    expect([...local.keys()]).toEqual(['cp1', 'cp2', 'cp3']);
+    for (const name of local.keys()) {
+      expect([name, local.get(name)!.length]).toEqual([name, LEAVES.length + CONFS[name]!.filter((c) => c !== 'kubelet.conf').length]);
+      expect([name, local.get(name)]).toEqual([name, remote.get(name)]);
+    }
+    // The tree's keys are the host's, with the local PKI's modes (the host's copy came through a
+    // heredoc, which ends the PEM with one more newline).
+    const onHost = await h('cp1').readFile('/etc/kubernetes/pki/apiserver.key');
+    expect(readFileSync(join(pki, 'nodes/cp1/pki/apiserver.key'), 'utf8')).toBe(onHost.replace(/\n+$/, '\n'));
+    expect(statSync(join(pki, 'nodes/cp1/pki/apiserver.key')).mode & 0o777).toBe(0o600);
   });
 
   test('certs check --remote afterwards: clean, the new expiry', async () => {

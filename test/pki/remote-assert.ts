@@ -4,7 +4,7 @@
  * the credentials embedded in kubeconfigs.
  */
 import type { TestHost } from '../hosts/index.js';
-import { hostBash, hostBashOk } from './remote-fixture.js';
+import { APISERVER_PORT_SH, hostBash, hostBashOk } from './remote-fixture.js';
 
 export const LEAVES: { base: string; ca: string }[] = [
   { base: 'apiserver', ca: 'ca' },
@@ -73,9 +73,9 @@ export async function hostPairs(host: TestHost, confs: readonly string[]): Promi
   return out;
 }
 
-/** SHA-256 fingerprints of the certificate the apiserver serves and of pki/apiserver.crt. */
+/** SHA-256 fingerprints of the certificate the apiserver serves (on its manifest's port) and of pki/apiserver.crt. */
 export async function servedAndFileFingerprints(host: TestHost): Promise<[string, string]> {
-  const served = await sh(host, 'openssl s_client -connect "$1:6443" </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256', host.address);
+  const served = await sh(host, `${APISERVER_PORT_SH}; openssl s_client -connect "$1:$port" </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256`, host.address);
   const file = await sh(host, 'openssl x509 -noout -fingerprint -sha256 -in /etc/kubernetes/pki/apiserver.crt');
   return [served, file];
 }

@@ -61,11 +61,11 @@ export function remoteFilesFrom(tree: string): Map<string, HostFile> {
 
 export const STATIC_PODS = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd'];
 
-/** A static pod manifest with the flags the stand-in apiserver reads (kubeadm's values). */
-function manifest(name: string, address: string): string {
+/** A static pod manifest with the flags the stand-in apiserver reads (kubeadm's values; the port is the node's bindPort). */
+function manifest(name: string, address: string, apiserverPort: number): string {
   const flags =
     name === 'kube-apiserver'
-      ? [`--advertise-address=${address}`, '--secure-port=6443', '--tls-cert-file=/etc/kubernetes/pki/apiserver.crt', '--tls-private-key-file=/etc/kubernetes/pki/apiserver.key']
+      ? [`--advertise-address=${address}`, `--secure-port=${apiserverPort}`, '--tls-cert-file=/etc/kubernetes/pki/apiserver.crt', '--tls-private-key-file=/etc/kubernetes/pki/apiserver.key']
       : [];
   return ['apiVersion: v1', 'kind: Pod', `metadata: {name: ${name}, namespace: kube-system}`, 'spec:', '  containers:', `  - name: ${name}`, '    command:', `    - ${name}`, ...flags.map((f) => `    - ${f}`), ''].join('\n');
 }
@@ -87,14 +87,15 @@ export async function hostBashOk(host: TestHost, script: string, opts: { args?: 
 /**
  * /etc/kubernetes as kubeadm leaves a control plane: `tree` (a node tree of the local PKI, modes
  * kept, root-owned) plus `kubeletConf` (kubeadm writes it; k8sprep never does), manifests, crictl,
- * containerd and the kubelet running, static pods up.
+ * containerd and the kubelet running, static pods up; the apiserver on `apiserverPort` (a node
+ * made with another localAPIEndpoint.bindPort than 6443).
  */
-export async function seedControlPlane(host: TestHost, tree: string, kubeletConfText: string): Promise<void> {
+export async function seedControlPlane(host: TestHost, tree: string, kubeletConfText: string, apiserverPort = 6443): Promise<void> {
   const tar = execFileSync('tar', ['-C', tree, '--owner=0', '--group=0', '-cz', '.']).toString('base64');
   await hostBashOk(host, 'mkdir -p /etc/kubernetes/manifests && base64 -d | tar -xz -C /etc/kubernetes', { input: tar });
   await hostBashOk(host, 'umask 077 && cat >/etc/kubernetes/kubelet.conf', { input: kubeletConfText });
   for (const name of STATIC_PODS) {
-    await hostBashOk(host, 'cat >"$1"', { args: [`/etc/kubernetes/manifests/${name}.yaml`], input: manifest(name, host.address) });
+    await hostBashOk(host, 'cat >"$1"', { args: [`/etc/kubernetes/manifests/${name}.yaml`], input: manifest(name, host.address, apiserverPort) });
   }
   // As if installed by `node init`: crictl (cri-tools on CentOS), containerd and the kubelet running.
   const crictl = host.os === 'centos7' ? 'cri-tools 1.30.0 150500.1.1 kubernetes' : 'crictl 1.30.0 1 extra';
@@ -108,9 +109,12 @@ export async function startStaticPods(host: TestHost): Promise<void> {
   await waitForHealthz(host);
 }
 
-/** The host's apiserver answers /healthz (verified with its ca.crt), from inside the host. */
+/** bash: sets $port to the host's apiserver port (its manifest's --secure-port; 6443 without one). */
+export const APISERVER_PORT_SH = 'port=$(grep -o -e "--secure-port=[0-9]*" /etc/kubernetes/manifests/kube-apiserver.yaml 2>/dev/null | cut -d= -f2); port=${port:-6443}';
+
+/** The host's apiserver answers /healthz (verified with its ca.crt) on its manifest's port, from inside the host. */
 export async function healthz(host: TestHost): Promise<{ code: number; body: string }> {
-  const r = await hostBash(host, 'curl -sS --noproxy "*" --max-time 5 --cacert /etc/kubernetes/pki/ca.crt "https://$1:6443/healthz"', { args: [host.address] });
+  const r = await hostBash(host, `${APISERVER_PORT_SH}; curl -sS --noproxy "*" --max-time 5 --cacert /etc/kubernetes/pki/ca.crt "https://$1:$port/healthz"`, { args: [host.address] });
   return { code: r.code, body: r.code === 0 ? r.stdout : r.stderr };
 }
 

@@ -100,12 +100,12 @@ test('the scripts pass bash -n and shellcheck; the dry-run bytes hold placeholde
   requireShellcheck();
   const h = host('cp1');
   const plan = await planHostRenewal(cluster, h, remoteFilesFrom(join(pki, 'nodes/cp1')), opts());
-  const apply = dryRunBytes(renderApplyScript({ host: h, plan, waitSeconds: 300 }), undefined);
+  const apply = dryRunBytes(renderApplyScript({ host: h, plan, waitSeconds: 300, apiserverPort: 6443 }), undefined);
   const scripts = {
     'read.sh': renderReadScript('cp1'),
     'apply.sh': apply,
     'recover.sh': renderRecoverScript(h),
-    'commit.sh': renderCommitScript({ host: h, targets: plan.files.map((f) => f.target), waitSeconds: 300 }),
+    'commit.sh': renderCommitScript({ host: h, targets: plan.files.map((f) => f.target), waitSeconds: 300, apiserverPort: 6443 }),
   };
   for (const [name, text] of Object.entries(scripts)) {
     writeFileSync(join(tmp.path, name), text);

@@ -1,13 +1,15 @@
 /**
  * The read-only script that fetches a control plane's PKI: every regular file under
  * /etc/kubernetes/pki and every /etc/kubernetes/*.conf, each as a header line (mode,
- * owner, path relative to /etc/kubernetes), its base64 lines, and an end line; plus the
- * renewals an earlier `certs renew` left unfinished (see src/steps/certs/renew-journal.ts).
+ * owner, path relative to /etc/kubernetes), its base64 lines, and an end line; the
+ * kube-apiserver's static pod manifest (its --secure-port is where the renewal asks
+ * /healthz); plus the renewals an earlier `certs renew` left unfinished (see
+ * src/steps/certs/renew-journal.ts).
  *
  * The output carries private keys. Only the parser (read-parse.ts) sees those lines; the
  * runner never logs or prints them.
  */
-import { KUBE_DIR, RENEW_STATE_DIR } from '../../pki/layout.js';
+import { KUBE_DIR, MANIFEST_DIR, RENEW_STATE_DIR } from '../../pki/layout.js';
 import { PREAMBLE } from '../../script/preamble.js';
 import { shq } from '../../script/quote.js';
 
@@ -19,6 +21,11 @@ export const READ_MARK = {
   /** /etc/kubernetes itself is missing. */
   none: '::k8sprep-none::',
 } as const;
+
+/** The kube-apiserver's static pod manifest, read with the PKI. */
+export const APISERVER_MANIFEST = `${MANIFEST_DIR}/kube-apiserver.yaml`;
+/** Its path in the files read (relative to /etc/kubernetes). */
+export const APISERVER_MANIFEST_REL = APISERVER_MANIFEST.slice(KUBE_DIR.length + 1);
 
 /** Files larger than this are reported, not transferred (nothing kubeadm writes comes close). */
 export const MAX_FILE_BYTES = 1 << 20;
@@ -52,8 +59,8 @@ k8sprep_read_main() {
       k8sprep_read_file "$path"
     done < <(find -H ${KUBE_DIR}/pki -type f ! -name '*.k8sprep-*' -print0 | sort -z)
   fi
-  for path in ${KUBE_DIR}/*.conf; do
-    [ -f "$path" ] && k8sprep_read_file "$path"
+  for path in ${KUBE_DIR}/*.conf ${APISERVER_MANIFEST}; do
+    if [ -f "$path" ]; then k8sprep_read_file "$path"; fi
   done
   for dir in ${RENEW_STATE_DIR}/*/; do
     if [ ! -d "$dir" ] || [ -e "$dir/status" ]; then continue; fi

@@ -20,6 +20,8 @@ export interface ApplyScriptInput {
   host: Host;
   plan: HostRenewalPlan;
   waitSeconds: number;
+  /** The node's apiserver port (its manifest's --secure-port). */
+  apiserverPort: number;
 }
 
 const STAGE_HELPERS = String.raw`# k8sprep_renew_stage TARGET <content: the new file as TARGET.k8sprep-<run>, TARGET's owner and mode.
@@ -50,7 +52,7 @@ export function renderApplyScript(input: ApplyScriptInput): string {
   const targets = plan.files.map((f) => f.target);
   const expected = plan.expected.map((e) => `${e.sha256}  ${e.target}`).join('\n');
   const stage = plan.files.map((f) => `  ${heredoc(`k8sprep_renew_stage ${shq(f.target)}`, secretRef(f.secret), '|| return 1')}`);
-  const commit = renderCommitScript({ host, targets, waitSeconds: input.waitSeconds });
+  const commit = renderCommitScript({ host, targets, waitSeconds: input.waitSeconds, apiserverPort: input.apiserverPort });
   return [
     '#!/bin/bash',
     `# k8sprep certs-renew for host ${host.name}: generated, do not edit.`,

@@ -4,27 +4,29 @@
  * target (rename(2), atomic per file; already renamed ones are skipped), (2) restart the
  * static pods — move their manifests out of /etc/kubernetes/manifests, wait until their
  * containers are gone, move them back, wait until they run again, (3) wait until this
- * node's apiserver answers /healthz with `ok`, verified with the cluster CA (so the new
- * serving certificate is what answers). Holds no secrets: the staged files are on disk.
+ * node's apiserver answers /healthz with `ok` on its own port, verified with the cluster CA
+ * (so the new serving certificate is what answers). Holds no secrets: the staged files are on disk.
  */
 import type { Host } from '../../cluster/types.js';
 import { MANIFEST_DIR, STATIC_PODS } from '../../pki/layout.js';
-import { APISERVER_PORT, httpsUrl, nodeApiHost } from '../../pki/spec.js';
+import { httpsUrl, nodeApiHost } from '../../pki/spec.js';
 import { shq, shqAll } from '../../script/quote.js';
 import { RENEW_EVENT } from './renew-journal.js';
 
 export interface CommitScriptInput {
   host: Host;
   targets: readonly string[];
+  /** The node's apiserver port (its manifest's --secure-port): where /healthz is asked. */
+  apiserverPort: number;
   /** How long each wait may take (pods gone, pods back, apiserver healthy). */
   waitSeconds: number;
 }
 
-function healthzCurl(host: Host): string {
+function healthzCurl(host: Host, port: number): string {
   const apiHost = nodeApiHost(host);
   // `address: local` has no address the certificate names; its node name is a SAN.
-  const resolve = host.address === 'local' ? ` --resolve ${shq(`${apiHost}:${APISERVER_PORT}:127.0.0.1`)}` : '';
-  return `curl -sS --noproxy '*' --max-time 5 --cacert /etc/kubernetes/pki/ca.crt${resolve} ${shq(`${httpsUrl(apiHost, APISERVER_PORT)}/healthz`)}`;
+  const resolve = host.address === 'local' ? ` --resolve ${shq(`${apiHost}:${port}:127.0.0.1`)}` : '';
+  return `curl -sS --noproxy '*' --max-time 5 --cacert /etc/kubernetes/pki/ca.crt${resolve} ${shq(`${httpsUrl(apiHost, port)}/healthz`)}`;
 }
 
 export function renderCommitScript(input: CommitScriptInput): string {
@@ -132,7 +134,7 @@ restart() {
 healthy() {
   local deadline=$((SECONDS + WAIT)) body
   while :; do
-    body=$(${healthzCurl(host)} 2>&1) && [ "$body" = ok ] && break
+    body=$(${healthzCurl(host, input.apiserverPort)} 2>&1) && [ "$body" = ok ] && break
     [ "$SECONDS" -ge "$deadline" ] && fail "the apiserver did not answer /healthz with ok within \${WAIT}s (last answer: \${body:0:300})"
     sleep 1
   done
