@@ -236,6 +236,13 @@ export class Host implements TestHost {
       .map((l) => JSON.parse(l) as string[]);
   }
 
+  async logins(): Promise<number> {
+    // sshd (-e) logs to the host's log; let a line written just now reach the file first.
+    await sleep(100);
+    const log = await readFile(this.logFile, 'utf8').catch(() => '');
+    return log.split('\n').filter((l) => /^Accepted \S+ for /.test(l)).length;
+  }
+
   async fileSnapshot(paths?: readonly string[]): Promise<Map<string, string>> {
     // The overlay's upper directory holds exactly what differs from the real /: walk it from
     // inside the host's mount namespace (it is outside the host's chroot).

@@ -68,6 +68,11 @@ export interface TestHost {
   /** Every stand-in call so far, oldest first: [name, ...args]. */
   calls(): Promise<string[][]>;
   /**
+   * SSH logins the host's sshd accepted so far (its "Accepted ..." log lines): a command that
+   * must contact nothing leaves the count of every host as it was.
+   */
+  logins(): Promise<number>;
+  /**
    * Every file, directory, symlink and deletion the host's overlay holds (what changed since
    * / was copied, host start included), optionally only under `paths`: path -> description
    * ("file 0644 0:0 sha256:..." / "dir 0755 0:0" / "symlink -> target" / "deleted").

@@ -99,26 +99,50 @@ function haproxyFiles(ctx: StepContext) {
   };
 }
 
+/** How long a restarted haproxy may take to run again and answer through its frontend. */
+export const HAPROXY_RESTART_SECONDS = 90;
+
+/**
+ * `k8sprep_haproxy_back PORT SECONDS`: until the kubelet runs haproxy again (crictl ps is also
+ * when the kubelet's state is looked at) and its frontend on PORT answers /readyz with ok.
+ */
+const HAPROXY_BACK = String.raw`k8sprep_haproxy_back() {
+  local deadline=$((SECONDS + $2)) body
+  while :; do
+    if [ -n "$(crictl ps -q --name '^haproxy$' --state running 2>/dev/null)" ]; then
+      body=$(curl -sfk --noproxy '*' --max-time 2 "https://127.0.0.1:$1/readyz" 2>/dev/null) && [ "$body" = ok ] && return 0
+    fi
+    [ "$SECONDS" -ge "$deadline" ] && return 1
+    sleep 1
+  done
+}`;
+
 /**
  * haproxy reads its config at start, and the kubelet does not restart a static pod when a file
  * it mounts changes: a changed backend list (a control plane joined or left) restarts the
- * running container (stopped, the kubelet starts it again).
+ * running container (stopped, the kubelet starts it again), and the step waits until it answers
+ * again — the cluster operations and joins after it go through this frontend (the VIP's holder).
  */
 export const haproxyStep: Step = {
   id: 'haproxy',
   title: "Run haproxy as a static pod balancing the control planes' apiservers",
   appliesTo: (ctx) => ctx.host.isControlPlane && lbOf(ctx.cluster) === 'keepalived-haproxy',
+  helpers: () => HAPROXY_BACK,
   check: (ctx) => [haproxyFiles(ctx).cfg, haproxyFiles(ctx).manifest].map((f) => fileMatches(f, '|| return 1')).join('\n'),
   apply: (ctx) => {
     const { cfg, manifest } = haproxyFiles(ctx);
+    const port = ctx.cluster.apiEndpoint.port;
     return [
-      'local id',
+      'local id restarted=no',
       'mkdir -p /etc/kubernetes/manifests',
       `if ! ${fileMatches(cfg, '; then')}`,
       `  ${writeFile(cfg)}`,
-      "  for id in $(crictl ps -q --name '^haproxy$' 2>/dev/null); do crictl stop \"$id\" >/dev/null; done",
+      "  for id in $(crictl ps -q --name '^haproxy$' 2>/dev/null); do crictl stop \"$id\" >/dev/null; restarted=yes; done",
       'fi',
       writeFile(manifest),
+      'if [ "$restarted" = yes ]; then',
+      `  k8sprep_haproxy_back ${port} ${HAPROXY_RESTART_SECONDS} || k8sprep_die "haproxy did not run again and answer on port ${port} within ${HAPROXY_RESTART_SECONDS} s of its restart for the new backend list"`,
+      'fi',
     ].join('\n');
   },
 };

@@ -80,7 +80,7 @@ export const resetCleanupStep: Step = {
   apply: () =>
     [
       'local p cmd t left',
-      `for p in ${shqAll(PATHS)}; do [ -e "$p" ] && { k8sprep_backup "$p"; rm -rf "$p"; }; done`,
+      `for p in ${shqAll(PATHS)}; do if [ -e "$p" ]; then k8sprep_backup "$p"; rm -rf "$p"; fi; done`,
       `for p in ${shqAll(INTERFACES.filter((i) => i !== 'tunl0'))}; do if ip link show "$p" >/dev/null 2>&1; then ip link delete "$p"; fi; done`,
       'if ip link show tunl0 >/dev/null 2>&1; then modprobe -r ipip || echo "k8sprep: tunl0 stays until the ipip module can be unloaded (after a reboot)" >&2; fi',
       'for cmd in iptables ip6tables; do',
@@ -90,6 +90,6 @@ export const resetCleanupStep: Step = {
       '# firewalld re-applies its own rules (the chains above were never its).',
       'if systemctl is-active --quiet firewalld; then firewall-cmd --reload >/dev/null; fi',
       'if command -v ipvsadm >/dev/null 2>&1; then ipvsadm -C; fi',
-      'while read -r p left; do [ -n "$p" ] && ip addr del "$left" dev "$p"; done <<<"$(k8sprep_vip_left)"',
+      'while read -r p left; do ip addr del "$left" dev "$p"; done < <(k8sprep_vip_left)',
     ].join('\n'),
 };

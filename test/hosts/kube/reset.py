@@ -53,6 +53,10 @@ def _etcd_name() -> str | None:
 
 def _reset(checks: dict[str, Any]) -> None:
     print('[preflight] Running pre-flight checks')
+    # Not a check kubeadm makes: what the Node looked like when its host was reset (drained
+    # first: cordoned; deleted first: absent, and its running kubelet would register it again).
+    node = state.read_all()['nodes'].get(socket.gethostname())
+    checks['node'] = None if node is None else ('cordoned' if node.get('cordoned') else 'schedulable')
     member = _etcd_name()
     checks['etcdMember'] = member
     wipe_etcd = member is None
