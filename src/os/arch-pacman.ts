@@ -4,19 +4,22 @@
  * pacman's sync and local databases, Kubernetes' name for the machine type, and pacman's
  * Kubernetes packages that would stand in the way of release binaries.
  */
+import { recordedInstallHelper } from './installed-record.js';
+
 export const TOOLS = ['kubeadm', 'kubelet', 'kubectl'];
 
 /**
- * `k8sprep_pacman_install NAME...`: `pacman -S --needed` from the sync database as it is (why
+ * `k8sprep_pacman_install NAME...`: `pacman -S --needed` from the sync database as it is, recorded (why
  * not -Sy or -Syu: src/os/arch.ts). A database older than its mirror lists package files the
  * mirror no longer has: pacman fails with a 404 for each, and the operator is told what to do.
  * Every step that installs renders it; the first one in a script defines it.
  */
-export const ARCH_INSTALL_HELPER = String.raw`if ! declare -F k8sprep_pacman_install >/dev/null; then
+export const ARCH_INSTALL_HELPER = String.raw`${recordedInstallHelper('pacman -Qq')}
+if ! declare -F k8sprep_pacman_install >/dev/null; then
 k8sprep_pacman_install() {
   local log rc=0 file
   log=$(mktemp)
-  pacman -S --needed --noconfirm "$@" 2>"$log" || rc=$?
+  k8sprep_recorded_install pacman -S --needed --noconfirm "$@" 2>"$log" || rc=$?
   cat "$log" >&2
   file=$(sed -n "s/^error: failed retrieving file '\([^']*\)'.*returned error: 404.*/\1/p" "$log" | head -n 1)
   rm -f "$log"

@@ -23,6 +23,7 @@ export const arch: OsFamily = {
   // mirror fails its first install (404), with a message asking the operator to run
   // pacman -Syu (and reboot when the kernel changed) and run k8sprep again.
   installPackages: (names, extraArgs = []) => `k8sprep_pacman_install ${shqAll([...extraArgs, ...names])}`,
+  removePackages: 'pacman -R --noconfirm "${names[@]}"',
   packages: {
     chrony: ['chrony'],
     conntrack: ['conntrack-tools'],

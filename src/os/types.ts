@@ -62,6 +62,8 @@ export interface OsFamily {
   packagesInstalled(names: readonly string[]): string;
   /** Command fragment: installs the packages, failing when any of them cannot be installed; `extraArgs` are options, spliced as literal text. */
   installPackages(names: readonly string[], extraArgs?: readonly string[]): string;
+  /** Command fragment: removes the packages of the bash array `names` (each one installed). */
+  removePackages: string;
   packages: {
     chrony: string[];
     /** The conntrack tool: kubeadm's preflight (below 1.32) and kube-proxy in every mode. */

@@ -30,13 +30,19 @@ k8sprep_on_exit() {
 trap k8sprep_on_exit EXIT
 k8sprep_die() { echo "k8sprep: $*" >&2; exit 1; }
 
-# Keeps the first pre-existing copy of a file this run replaces.
+# Keeps the first pre-existing copy of a file this run replaces; a file this run creates is
+# listed in the run's .k8sprep-created. The oldest record of a path is how it was before
+# k8sprep first touched it (node reset --purge).
 k8sprep_backup() {
   local path=$1
   if [ -e "$path" ] && [ ! -e "$K8SPREP_BACKUP_DIR$path" ]; then
     mkdir -p "$K8SPREP_BACKUP_DIR$(dirname "$path")" &&
       chmod 700 "$K8SPREP_BACKUP_ROOT" &&
       cp -a "$path" "$K8SPREP_BACKUP_DIR$path"
+  elif [ ! -e "$path" ] && ! grep -qxF -- "$path" "$K8SPREP_BACKUP_DIR/.k8sprep-created" 2>/dev/null; then
+    mkdir -p "$K8SPREP_BACKUP_DIR" &&
+      chmod 700 "$K8SPREP_BACKUP_ROOT" &&
+      printf '%s\n' "$path" >>"$K8SPREP_BACKUP_DIR/.k8sprep-created"
   fi
 }
 # k8sprep_write_file PATH MODE <content: temp file beside the target, chmod, backup, mv;

@@ -8,6 +8,7 @@
  * but a half-prepared host should already be reachable by its peers.
  */
 import type { StepContext, Step } from './types.js';
+import { FIREWALLD_ADDED, PREP_RECORD_DIR } from '../os/installed-record.js';
 import { shq, shqAll } from '../script/quote.js';
 
 export function firewallPorts(ctx: StepContext): string[] {
@@ -46,7 +47,8 @@ function trustedSources(ctx: StepContext): string[] {
  * firewall-cmd needs the daemon), or `off` (not installed, or stopped and disabled by the
  * operator: nothing to open; `firewall: open-ports` does not start it).
  */
-const HELPERS = String.raw`k8sprep_firewalld_state() {
+/** firewalld's state and its permanent configuration, running or not (also node reset --purge's). */
+export const FIREWALLD_HELPERS = String.raw`k8sprep_firewalld_state() {
   if systemctl is-active --quiet firewalld; then echo running
   elif command -v firewall-cmd >/dev/null 2>&1 && systemctl is-enabled --quiet firewalld 2>/dev/null; then echo enabled
   else echo off; fi
@@ -54,6 +56,17 @@ const HELPERS = String.raw`k8sprep_firewalld_state() {
 # k8sprep_firewalld_permanent ARGS...: firewalld's permanent configuration, running or not.
 k8sprep_firewalld_permanent() {
   if systemctl is-active --quiet firewalld; then firewall-cmd --permanent "$@"; else firewall-offline-cmd "$@"; fi
+}
+# k8sprep_firewalld_add KIND ITEM [ZONE]: adds a permanent port/source/rich-rule (the default
+# zone without ZONE); one that was not there is recorded as "ZONE|- KIND ITEM" (node reset
+# --purge removes only those).
+k8sprep_firewalld_add() {
+  local zone=()
+  if [ -n "${'$'}{3:-}" ]; then zone=(--zone="$3"); fi
+  if k8sprep_firewalld_permanent ${'$'}{zone[@]+"${'$'}{zone[@]}"} --query-"$1"="$2" >/dev/null 2>&1; then return 0; fi
+  k8sprep_firewalld_permanent ${'$'}{zone[@]+"${'$'}{zone[@]}"} --add-"$1"="$2" >/dev/null
+  mkdir -p ${PREP_RECORD_DIR}
+  printf '%s %s %s\n' "${'$'}{3:--}" "$1" "$2" >>${FIREWALLD_ADDED}
 }
 # k8sprep_has_all "LIST" WORD...: every WORD is a word of LIST.
 k8sprep_has_all() {
@@ -92,12 +105,12 @@ function openApply(ctx: StepContext): string {
     '[ "$state" != off ] || return 0',
     `[ "$state" = running ] || command -v firewall-offline-cmd >/dev/null 2>&1 || k8sprep_die "firewalld is enabled but stopped, and firewall-offline-cmd (part of firewalld) is missing: its permanent rules cannot be written; start firewalld or set firewall: disable"`,
     `for item in ${shqAll(firewallPorts(ctx))}; do`,
-    '  k8sprep_firewalld_permanent --add-port="$item" >/dev/null',
+    '  k8sprep_firewalld_add port "$item"',
     'done',
     `for item in ${shqAll(trustedSources(ctx))}; do`,
-    '  k8sprep_firewalld_permanent --zone=trusted --add-source="$item" >/dev/null',
+    '  k8sprep_firewalld_add source "$item" trusted',
     'done',
-    ...firewallRichRules(ctx).map((rule) => `k8sprep_firewalld_permanent --add-rich-rule=${shq(rule)} >/dev/null`),
+    ...firewallRichRules(ctx).map((rule) => `k8sprep_firewalld_add rich-rule ${shq(rule)}`),
     '# The permanent rules become the runtime ones.',
     'if [ "$state" = running ]; then firewall-cmd --reload >/dev/null; fi',
   ].join('\n');
@@ -107,7 +120,7 @@ export const firewallStep: Step = {
   id: 'firewall',
   title: 'Open the Kubernetes ports in firewalld (or disable it)',
   appliesTo: () => true,
-  helpers: (ctx) => (ctx.cluster.firewall === 'open-ports' ? HELPERS : ''),
+  helpers: (ctx) => (ctx.cluster.firewall === 'open-ports' ? FIREWALLD_HELPERS : ''),
   check: (ctx) =>
     ctx.cluster.firewall === 'disable'
       ? '! systemctl is-active --quiet firewalld && ! systemctl is-enabled --quiet firewalld 2>/dev/null'

@@ -37,6 +37,36 @@ const RESET_PATHS = [
   '/etc/keepalived/keepalived.conf',
 ];
 
+/** What host preparation changes (files, firewalld's permanent configuration as the stand-in keeps it). */
+const PREPARED_PATHS = [
+  '/etc/sysctl.d',
+  '/etc/modules-load.d',
+  '/etc/fstab',
+  '/etc/systemd/zram-generator.conf',
+  '/etc/yum.repos.d',
+  '/etc/selinux',
+  '/etc/containerd',
+  '/etc/crictl.yaml',
+  '/etc/chrony.conf',
+  '/etc/hosts',
+  '/etc/hostname',
+  '/var/lib/k8sprep-testhost/firewalld/permanent',
+];
+
+/**
+ * The host as prep leaves its mark: every file and directory under PREPARED_PATHS (type, mode,
+ * owner, content hash) as the host sees it, the installed package names, SELinux's mode.
+ */
+async function preparedState(host: TestHost): Promise<string[]> {
+  const files = await sh(
+    host,
+    `for p in ${PREPARED_PATHS.join(' ')}; do [ -e "$p" ] || continue; find "$p" -printf '%y %m %U:%G %p\n' | sort | while read -r y m o f; do if [ "$y" = f ]; then echo "$y $m $o $f $(sha256sum <"$f" | cut -c1-64)"; else echo "$y $m $o $f"; fi; done; done`,
+  );
+  const packages = await sh(host, "rpm -qa --qf '%{NAME}\\n' | sort");
+  const selinux = await sh(host, 'getenforce');
+  return [...files.split('\n'), ...packages.split('\n').map((n) => `package ${n}`), `selinux ${selinux.trim()}`].filter((l) => l.trim() !== '');
+}
+
 /** The `server NAME ADDR:PORT` lines of a control plane's haproxy.cfg, as "NAME ADDR:PORT". */
 async function haproxyBackends(host: TestHost): Promise<string[]> {
   const cfg = await host.readFile('/etc/haproxy/haproxy.cfg');
@@ -83,10 +113,14 @@ describe('node join and node reset on a running cluster (keepalived-haproxy, Kub
   const logins = () => Promise.all(rig.fleet.hosts.map(async (h) => [h.name, await h.logins()] as const));
   const ok = (r: RunOutcome) => expect([r.code, failures(r.summary)]).toEqual([0, []]);
   let tokenId = '';
+  /** w2 before anything prepared it (it joins later). */
+  let w2BeforePrep: string[] = [];
 
   test(
     'node init makes the cluster of the cluster file: cp1 and w1, haproxy with one backend',
     async () => {
+      w2BeforePrep = await preparedState(host('w2'));
+      expect(w2BeforePrep.filter((l) => l.startsWith('package kube'))).toEqual([]);
       writeCluster(['cp1', 'w1']);
       const r = await rig.run(['node', 'init']);
       ok(r);
@@ -248,6 +282,25 @@ describe('node join and node reset on a running cluster (keepalived-haproxy, Kub
       for (const name of ['cp1', 'cp2']) expect([name, await haproxyBackends(host(name))]).toEqual([name, backendsOf(['cp1', 'cp2'])]);
       for (const path of RESET_PATHS) expect([path, await host('cp3').exists(path)]).toEqual([path, false]);
       expect(hostReport(r.summary, 'cp3').status).toBe('ok');
+    },
+    E2E_TIMEOUT_MS,
+  );
+
+  test(
+    'node reset --hosts w2 --yes --purge: host preparation undone — the prepared files, packages and SELinux mode as before prep; a second purge changes nothing',
+    async () => {
+      const w2 = host('w2');
+      const prepared = await preparedState(w2);
+      expect(prepared).not.toEqual(w2BeforePrep);
+      expect(prepared).toContain('package kubeadm');
+      const r = await rig.run(['node', 'reset', '--hosts', 'w2', '--yes', '--purge']);
+      ok(r);
+      expect(stepStatuses(r.summary, 'w2')).toEqual({ 'kubeadm-reset': 'unchanged', 'reset-cleanup': 'unchanged', purge: 'changed' });
+      expect(await preparedState(w2)).toEqual(w2BeforePrep);
+
+      const again = await rig.run(['node', 'reset', '--hosts', 'w2', '--yes', '--purge']);
+      ok(again);
+      expect(notUnchanged(again.summary)).toEqual([]);
     },
     E2E_TIMEOUT_MS,
   );

@@ -74,14 +74,17 @@ describe('heredoc terminators', () => {
 });
 
 describe('k8sprep_write_file', () => {
-  test('creates the file and its directory with the mode; no backup of what did not exist; no temp files', () => {
+  test('creates the file and its directory with the mode; no backup copy of what did not exist, its creation recorded once; no temp files', () => {
     const target = join(dir.path, 'etc', 'sysctl.d', '99-k8s.conf');
-    const r = run(writeFile({ path: target, mode: '600', content: 'a = 1\n' }));
+    const r = run([writeFile({ path: target, mode: '600', content: 'a = 1\n' }), writeFile({ path: target, mode: '600', content: 'a = 2\n' })].join('\n'));
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(readFileSync(target, 'utf8')).toBe('a = 1\n');
+    expect(readFileSync(target, 'utf8')).toBe('a = 2\n');
     expect(mode(target)).toBe('600');
-    expect(existsSync(join(dir.path, 'backup'))).toBe(false);
+    // node reset --purge: the oldest record of the path says it was not there before k8sprep.
+    expect(readFileSync(join(dir.path, 'backup', RUN_ID, '.k8sprep-created'), 'utf8')).toBe(`${target}\n`);
+    expect(existsSync(join(dir.path, 'backup', RUN_ID, target))).toBe(true); // the run's own first version, after the record
+    expect(mode(join(dir.path, 'backup'))).toBe('700');
     expect(leftovers(join(dir.path, 'etc', 'sysctl.d'))).toEqual([]);
   });
 

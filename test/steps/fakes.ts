@@ -81,7 +81,7 @@ export function unitState(read: (path: string) => string | undefined, unit: stri
 
 /**
  * A package manager: `packages` lists what is installed (one name a line, as asked for:
- * `kubelet-1.30.6` on rpm). yum install / pacman -S add to it, rpm -q / pacman -Q read it;
+ * `kubelet-1.30.6` on rpm). yum install / pacman -S add to it, rpm -q / -qa / pacman -Q read it;
  * every other call (yum clean...) is only recorded. Installing a package runs its
  * on-install/<package> script, if any (provides(), or a test's own).
  */
@@ -99,6 +99,7 @@ install() {
 }`;
 
 export const RPM = String.raw`${PACKAGE_DB}
+if [ "$1" = -qa ]; then cat "$DB"; exit 0; fi
 [ "$1" = -q ] || exit 1
 shift
 installed "$@"`;

@@ -201,7 +201,9 @@ describe('firewall word lists', () => {
 
 describe("pacman installs from the sync database as it is (Arch)", () => {
   const helpers = helpersOf('proxy-tools', 'w1', 'arch');
-  const pacman = (stderr: string, status: number) => `pacman() {\n  echo "pacman $*" >&2\n  cat >&2 <<'PACMAN_EOF'\n${stderr}PACMAN_EOF\n  return ${status}\n}`;
+  // This machine's own package records stay untouched: the install runs unrecorded here.
+  const pacman = (stderr: string, status: number) =>
+    `k8sprep_recorded_install() { "$@"; }\npacman() {\n  echo "pacman $*" >&2\n  cat >&2 <<'PACMAN_EOF'\n${stderr}PACMAN_EOF\n  return ${status}\n}`;
 
   test('installed: pacman -S --needed, never a database refresh on its own', () => {
     const r = run(pacman('', 0), helpers, 'k8sprep_pacman_install conntrack-tools && echo ok');

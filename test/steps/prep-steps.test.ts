@@ -157,6 +157,8 @@ for a in "$@"; do
     --add-rich-rule=*) grep -qxF "${'$'}{a#*=}" "$d/rich" || echo "${'$'}{a#*=}" >>"$d/rich" ;;
     --list-ports) paste -sd' ' "$d/ports"; [ -s "$d/ports" ] || echo ;;
     --list-sources) paste -sd' ' "$d/sources"; [ -s "$d/sources" ] || echo ;;
+    --query-port=*) grep -qxF "${'$'}{a#*=}" "$d/ports" || exit 1 ;;
+    --query-source=*) grep -qxF "${'$'}{a#*=}" "$d/sources" || exit 1 ;;
     --query-rich-rule=*) grep -qxF "${'$'}{a#*=}" "$d/rich" || exit 1 ;;
     --reload) rm -rf "$fw/runtime"; cp -a "$fw/permanent" "$fw/runtime" ;;
   esac
@@ -179,6 +181,18 @@ describe('firewall', () => {
       expect([name, layer(r, name, 'trusted', 'sources')]).toEqual([name, ['10.244.0.0/16', '10.96.0.0/12']]);
     }
     expect(r.callsOf('firewall-offline-cmd')).toEqual([]);
+  });
+
+  test('what prep added is recorded for node reset --purge, and only that: a port open before is not', () => {
+    const r = root({ ...units({ 'firewalld.service': 'enabled active' }), [`${FAKE_STATE}/fw/permanent/public/ports`]: '10250/tcp\n' }, commands);
+    expect(r.run(stepScript(cluster({ cni: 'flannel' }), 'w1', 'firewall')).steps.firewall).toBe('changed');
+    expect((r.read('/var/lib/k8sprep/prep/firewalld-added') ?? '').split('\n').filter(Boolean)).toEqual([
+      '- port 10256/tcp',
+      '- port 30000-32767/tcp',
+      '- port 8472/udp',
+      'trusted source 10.244.0.0/16',
+      'trusted source 10.96.0.0/12',
+    ]);
   });
 
   test('firewalld running, worker, flannel: kubelet, kube-proxy, NodePorts and VXLAN only; no rich rule', () => {

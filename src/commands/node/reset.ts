@@ -7,10 +7,12 @@ import { InputError } from '../../errors.js';
 import { runHostCommand } from '../../run/host-command.js';
 
 /** What the confirmation lists: what goes from each host. */
-function removalList(cluster: Cluster, hosts: readonly Host[]): string {
+function removalList(cluster: Cluster, hosts: readonly Host[], purge: boolean): string {
   const teardown = isTeardown(cluster, hosts);
   const lines = hosts.map((h) => `  ${h.name} (${h.address}): ${teardown ? '' : 'drained, '}kubeadm reset (manifests, certificates, kubeconfigs, etcd and kubelet data${h.isControlPlane ? ', its etcd member' : ''}), CNI files and interfaces, Kubernetes' iptables chains and IPVS table, the load balancer's files${teardown ? '' : ', its Node deleted'}`);
-  return [teardown ? 'This tears the whole cluster down:' : 'This takes these hosts out of the cluster:', ...lines, 'Host preparation (packages, sysctl, containerd) stays.'].join('\n');
+  return [teardown ? 'This tears the whole cluster down:' : 'This takes these hosts out of the cluster:', ...lines, purge
+      ? "--purge: host preparation is undone too: the files prep changed as they were before k8sprep (sysctl, modules, fstab, repositories, SELinux, containerd, crictl, chrony, /etc/hosts, the host name), the firewalld rules and the packages it added."
+      : 'Host preparation (packages, sysctl, containerd) stays.'].join('\n');
 }
 
 /** Control planes whose leaving would cost etcd its quorum: a majority of the current members must stay. */
@@ -35,13 +37,14 @@ export default class NodeReset extends BaseCommand {
     '(firewalld reloaded), the IPVS table, the load balancer\'s files, /etc/kubernetes/k8sprep, a VIP left on an interface, ' +
     '/root/.kube. Control planes one at a time; the remaining ones\' haproxy drops them. Refuses the last control plane, or ' +
     'one whose leaving would cost etcd its quorum, unless every host is named (a teardown: no drain). Asks for confirmation on ' +
-    'a terminal; without one, --yes is required. Resetting a host that is already reset changes nothing. Exit 0 all reset, ' +
+    'a terminal; without one, --yes is required. --purge also undoes host preparation from k8sprep\'s records: the files it changed as they were before (the oldest backup of each), SELinux\'s mode, the firewalld rules and the packages it added. Resetting a host that is already reset changes nothing. Exit 0 all reset, ' +
     '1 a host failed or the answer was no, 2 bad input.';
-  static override examples = ['<%= config.bin %> node reset --hosts w2 --dry-run', '<%= config.bin %> node reset --hosts w2 --yes', '<%= config.bin %> node reset --hosts cp3'];
+  static override examples = ['<%= config.bin %> node reset --hosts w2 --dry-run', '<%= config.bin %> node reset --hosts w2 --yes', '<%= config.bin %> node reset --hosts cp3', '<%= config.bin %> node reset --hosts w2 --purge --dry-run'];
   static override flags = {
     ...clusterRunFlags,
     hosts: nodeHostsFlag('the hosts to reset (comma-separated names from the cluster file)'),
     yes: Flags.boolean({ char: 'y', description: 'do not ask for confirmation (needed without a terminal)' }),
+    purge: Flags.boolean({ description: 'also undo host preparation: files as before k8sprep (from its backups), the firewalld rules and packages it added' }),
   };
 
   async run(): Promise<void> {
@@ -52,7 +55,7 @@ export default class NodeReset extends BaseCommand {
         const quorum = quorumProblem(cluster, hosts);
         if (quorum) throw InputError.single('--hosts', quorum);
         return {
-          phases: nodeResetPhases(cluster, hosts),
+          phases: nodeResetPhases(cluster, hosts, { purge: flags.purge }),
           contacts: [...hosts, ...cluster.controlPlanes.filter((h) => !hosts.includes(h))],
           // Nothing is placed: no local state is made (the cluster check reads the local CA as it is).
           prepare: async () => ({ secrets: new Map(), bootstrap: { waitSeconds: 0, leaving: hosts.filter((h) => h.isControlPlane).map((h) => h.name) } }),
@@ -62,7 +65,7 @@ export default class NodeReset extends BaseCommand {
         confirm: async (cluster, hosts) => {
           if (flags.yes) return true;
           if (!process.stdin.isTTY) throw InputError.single('--yes', 'is needed without a terminal: node reset removes Kubernetes from the hosts');
-          process.stderr.write(`${removalList(cluster, hosts)}\n`);
+          process.stderr.write(`${removalList(cluster, hosts, flags.purge)}\n`);
           const { confirm } = await import('@inquirer/prompts');
           return confirm({ message: `Reset ${hosts.map((h) => h.name).join(', ')}?`, default: false }, { output: process.stderr });
         },
