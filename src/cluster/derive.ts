@@ -1,5 +1,4 @@
 /** Defaults merged and derived values computed: ClusterFile (validated) -> Cluster. */
-import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { durationToHours } from './duration.js';

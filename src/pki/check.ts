@@ -37,7 +37,7 @@ export function certDrift(cert: CertFacts, spec: CertSpec, opts: { isCa: boolean
 /** Why `cert` is not a valid child of `ca`, or undefined. */
 export function chainProblem(cert: CertFacts, ca: CertFacts, caName: string): string | undefined {
   const issued = cert.x509.checkIssued(ca.x509);
-  let verified = false;
+  let verified: boolean;
   try {
     verified = issued && cert.x509.verify(ca.x509.publicKey);
   } catch {

@@ -46,7 +46,7 @@ export interface CaMaterial {
 }
 
 type Tbs = forge.asn1.Asn1 & { value: forge.asn1.Asn1[] };
-const getTbs = (forge.pki as unknown as { getTBSCertificate(c: forge.pki.Certificate): Tbs }).getTBSCertificate;
+const getTbs = (forge.pki as unknown as { getTBSCertificate: (c: forge.pki.Certificate) => Tbs }).getTBSCertificate;
 /** Position of `issuer` in a v3 TBSCertificate: [0] version, serial, signature, issuer. */
 const TBS_ISSUER = 3;
 

@@ -38,6 +38,7 @@ export function privateKeyObject(pem: string): KeyObject {
   try {
     return createPrivateKey(pem);
   } catch (err) {
+    // eslint-disable-next-line preserve-caught-error -- the cause is left out so no parser detail about the key travels with the error
     throw new Error(`not a readable private key (${(err as NodeJS.ErrnoException).code ?? 'parse error'})`);
   }
 }

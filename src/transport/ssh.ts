@@ -328,7 +328,8 @@ export class SshTransport implements Transport {
     if (live) {
       const root = this.endpoint.user === 'root';
       const sudoPassword = root ? undefined : await this.sudoPassword?.catch(() => undefined);
-      await Promise.all(runs.map((run) => (run.pgid === undefined ? undefined : stopSessionGroup(live, run.pgid, { root, sudoPassword }))));
+      const pgids = runs.flatMap((run) => (run.pgid === undefined ? [] : [run.pgid]));
+      await Promise.all(pgids.map((pgid) => stopSessionGroup(live, pgid, { root, sudoPassword })));
     }
     for (const run of runs) run.channel.close();
     const client = this.client ?? (await this.connecting?.catch(() => undefined));
