@@ -14,8 +14,9 @@ export default class NodeScript extends BaseCommand {
     'the first failure and log to /var/log/k8sprep-node-script.log. For autoscaling groups: machines join at first boot, ' +
     'without SSH. Needs the local state of node init (.k8sprep/<cluster>/); contacts no host. The bootstrap token is ' +
     '<redacted:bootstrap-token> unless --show-secrets (redacted output cannot join); it expires 24 h after node init or node ' +
-    'join last made it. Not done as node join does: comparing the new machine with the cluster\'s hosts, renewing the token, ' +
-    'waiting until the node is Ready. Control planes are refused: ' +
+    'join last made it (the README section "k8sprep node script" says how to make it last longer and what that risks). Not done as node ' +
+    "join does: comparing the new machine with the cluster's hosts, renewing the token, adding the node to the other hosts' " +
+    '/etc/hosts, waiting until the node is Ready. Control planes are refused: ' +
     `${CONTROL_PLANE_REFUSAL}.`;
   static override examples = [
     '<%= config.bin %> node script --hosts w3 --show-secrets > w3.yaml',
