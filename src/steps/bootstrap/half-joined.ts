@@ -6,9 +6,10 @@
  * /etc/kubernetes/manifests. A node whose registration cannot be asked (the API is unreachable)
  * is never reset: the step fails and says why.
  */
+import { shq } from '../../script/quote.js';
 import { CONTAINERD_SOCKET } from '../../templates/containerd.js';
 import type { Step } from '../types.js';
-import { nodeNameHelper, nodeNameInText, nodeNameWord, REGISTRATION } from './host-values.js';
+import { nodeNameHelper, nodeNameWord, REGISTRATION } from './host-values.js';
 
 export const halfJoinedStep: Step = {
   id: 'half-joined',
@@ -21,9 +22,9 @@ export const halfJoinedStep: Step = {
       'local state',
       `state=$(k8sprep_registration ${nodeNameWord(ctx.host)})`,
       'case $state in',
-      `  unknown:*) k8sprep_die "cannot tell whether ${nodeNameInText(ctx.host)} is a registered node (\${state#unknown: }); nothing was reset" ;;`,
+      `  unknown:*) k8sprep_die ${shq('cannot tell whether ')}${nodeNameWord(ctx.host)}${shq(' is a registered node (')}"\${state#unknown: }"${shq('); nothing was reset')} ;;`,
       'esac',
       `kubeadm reset -f --cri-socket ${CONTAINERD_SOCKET} >&2`,
-      `k8sprep_note "${nodeNameInText(ctx.host)} was half-joined (kubeadm's files without a registered node): reset with kubeadm reset -f and joined again"`,
+      `k8sprep_note ${nodeNameWord(ctx.host)}${shq(" was half-joined (kubeadm's files without a registered node): reset with kubeadm reset -f and joined again")}`,
     ].join('\n'),
 };

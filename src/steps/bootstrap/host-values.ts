@@ -72,14 +72,12 @@ export function nodeNameHelper(host: Host): string {
   return host.runtimeIdentity ? RUNTIME_NODE_NAME : '';
 }
 
-/** The node's name as one shell word: the cluster file's (a validated DNS-1123 label) or the quoted run-time value. */
+/**
+ * The node's name as one shell word: the cluster file's, quoted, or the run-time value. Messages
+ * join it with quoted text into one word (`${nodeNameWord(h)}${shq(' was ...')}`).
+ */
 export function nodeNameWord(host: Host): string {
-  return host.runtimeIdentity ? '"$K8SPREP_NODE"' : host.name;
-}
-
-/** The node's name inside a double-quoted shell string (messages). */
-export function nodeNameInText(host: Host): string {
-  return host.runtimeIdentity ? '$K8SPREP_NODE' : host.name;
+  return host.runtimeIdentity ? '"$K8SPREP_NODE"' : shq(host.name);
 }
 
 /** The node's name in a file body (a template host's marker is filled on the host: `nodeNameFill`). */

@@ -73,7 +73,7 @@ export const kubeadmInitStep: Step = {
       'if [ -e /etc/kubernetes/manifests/kube-apiserver.yaml ]; then',
       '  # An earlier init got this far: give the API the time a restart takes before judging.',
       `  k8sprep_wait_readyz https://127.0.0.1:6443 60 && k8sprep_cluster_exists && return 0`,
-      `  k8sprep_die "kubeadm init ran on this node before but the cluster does not answer; to start over run: k8sprep node reset --hosts ${ctx.host.name} --yes (or kubeadm reset -f here), then node init again"`,
+      `  k8sprep_die ${shq(`kubeadm init ran on ${ctx.host.name} before but the cluster does not answer: to start over, run kubeadm reset -f on ${ctx.host.name} (it removes what init made), then k8sprep node init again`)}`,
       'fi',
       `kubeadm init --config ${INIT_CONFIG} >&2`,
       ...kubeVipSwitch(ctx),
