@@ -9,7 +9,7 @@
 import { shq } from '../../script/quote.js';
 import { CONTAINERD_SOCKET } from '../../templates/containerd.js';
 import type { Step } from '../types.js';
-import { nodeNameHelper, nodeNameWord, REGISTRATION } from './host-values.js';
+import { nodeNameHelper, nodeNameWord, REGISTRATION, textWithNodeName } from './host-values.js';
 
 export const halfJoinedStep: Step = {
   id: 'half-joined',
@@ -22,9 +22,9 @@ export const halfJoinedStep: Step = {
       'local state',
       `state=$(k8sprep_registration ${nodeNameWord(ctx.host)})`,
       'case $state in',
-      `  unknown:*) k8sprep_die ${shq('cannot tell whether ')}${nodeNameWord(ctx.host)}${shq(' is a registered node (')}"\${state#unknown: }"${shq('); nothing was reset')} ;;`,
+      `  unknown:*) k8sprep_die ${textWithNodeName(ctx.host, 'cannot tell whether ', ' is a registered node (')}"\${state#unknown: }"${shq('); nothing was reset')} ;;`,
       'esac',
       `kubeadm reset -f --cri-socket ${CONTAINERD_SOCKET} >&2`,
-      `k8sprep_note ${nodeNameWord(ctx.host)}${shq(" was half-joined (kubeadm's files without a registered node): reset with kubeadm reset -f and joined again")}`,
+      `k8sprep_note ${textWithNodeName(ctx.host, '', " was half-joined (kubeadm's files without a registered node): reset with kubeadm reset -f and joined again")}`,
     ].join('\n'),
 };

@@ -72,12 +72,15 @@ export function nodeNameHelper(host: Host): string {
   return host.runtimeIdentity ? RUNTIME_NODE_NAME : '';
 }
 
-/**
- * The node's name as one shell word: the cluster file's, quoted, or the run-time value. Messages
- * join it with quoted text into one word (`${nodeNameWord(h)}${shq(' was ...')}`).
- */
+/** The node's name as one shell word: the cluster file's, quoted, or the run-time value. */
 export function nodeNameWord(host: Host): string {
   return host.runtimeIdentity ? '"$K8SPREP_NODE"' : shq(host.name);
+}
+
+/** `before` + the node's name + `after` as one quoted shell word (a message). */
+export function textWithNodeName(host: Host, before: string, after: string): string {
+  if (!host.runtimeIdentity) return shq(`${before}${host.name}${after}`);
+  return `${before === '' ? '' : shq(before)}"$K8SPREP_NODE"${after === '' ? '' : shq(after)}`;
 }
 
 /** The node's name in a file body (a template host's marker is filled on the host: `nodeNameFill`). */
