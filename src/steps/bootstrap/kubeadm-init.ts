@@ -11,23 +11,26 @@
 import { hostPort } from '../../cluster/net.js';
 import { type TemplateSpec, writeTemplate } from '../../script/files.js';
 import { shq } from '../../script/quote.js';
-import { INIT_CONFIG, initConfig, NODE_IP_PLACEHOLDER, TOKEN_PLACEHOLDER } from '../../templates/kubeadm-config.js';
+import { INIT_CONFIG, initConfig, NODE_IP_PLACEHOLDER, NODE_NAME_PLACEHOLDER, TOKEN_PLACEHOLDER } from '../../templates/kubeadm-config.js';
 import { INTERFACE_PLACEHOLDER, KUBE_VIP_MANIFEST, kubeVipManifest } from '../../templates/load-balancer.js';
 import type { Step, StepContext } from '../types.js';
-import { ADDRESS_INTERFACE, KUBECTL, nodeIpFunction, WAIT_READYZ } from './host-values.js';
+import { ADDRESS_INTERFACE, KUBECTL, nodeIpFunction, nodeNameFill, WAIT_READYZ } from './host-values.js';
 import { needsSuperAdminDuringInit } from './load-balancer.js';
 
 /** How long the endpoint may take to answer after init (kube-vip restarting with its new kubeconfig). */
 export const ENDPOINT_WAIT_SECONDS = 300;
 
-/** The kubeadm config file as the step writes it: the token a secret, the node's IP filled on the host. */
+/** The kubeadm config file as the step writes it: the token a secret, the node's IP (and a template host's name) filled on the host. */
 export function kubeadmConfigFile(ctx: StepContext, path: string, content: string): TemplateSpec {
   return {
     path,
     mode: '600',
     // The token's placeholder is replaced by the secret's; the heredoc carries it unexpanded.
     content: content.split(TOKEN_PLACEHOLDER).join(ctx.secret('bootstrap-token')),
-    fill: content.includes(NODE_IP_PLACEHOLDER) ? { [NODE_IP_PLACEHOLDER]: '$(k8sprep_node_ip)' } : {},
+    fill: {
+      ...(content.includes(NODE_IP_PLACEHOLDER) ? { [NODE_IP_PLACEHOLDER]: '$(k8sprep_node_ip)' } : {}),
+      ...(content.includes(NODE_NAME_PLACEHOLDER) ? nodeNameFill(ctx.host) : {}),
+    },
   };
 }
 
@@ -58,7 +61,7 @@ export const kubeadmInitStep: Step = {
   id: 'kubeadm-init',
   title: 'Create the cluster with kubeadm init (once)',
   appliesTo: (ctx) => ctx.bootstrap?.initHost === ctx.host.name,
-  helpers: (ctx) => [nodeIpFunction(ctx.host), ADDRESS_INTERFACE, KUBECTL, WAIT_READYZ, CLUSTER_EXISTS],
+  helpers: (ctx) => [nodeIpFunction(ctx), ADDRESS_INTERFACE, KUBECTL, WAIT_READYZ, CLUSTER_EXISTS],
   check: () => 'k8sprep_cluster_exists',
   apply: (ctx) => {
     const file = kubeadmConfigFile(ctx, INIT_CONFIG, initConfig(ctx.cluster, ctx.host, ctx.os));
