@@ -21,7 +21,8 @@ export function clusterJsonSchemaText(): string {
 export function isClusterJsonSchema(text: string): boolean {
   try {
     const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && String((value as { title?: unknown }).title ?? '').startsWith(TITLE_PREFIX);
+    const title = typeof value === 'object' && value !== null ? (value as { title?: unknown }).title : undefined;
+    return typeof title === 'string' && title.startsWith(TITLE_PREFIX);
   } catch {
     return false;
   }

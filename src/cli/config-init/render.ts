@@ -19,7 +19,7 @@ const COMMENT_COLUMN = 36;
 
 /** Plain when YAML reads it back as the same string (not `123`, `true`, `a: b`), else double-quoted (JSON is valid YAML). */
 export function scalar(value: string): string {
-  if (/^[A-Za-z0-9_~/.][A-Za-z0-9_~/.@+-]*$/.test(value) && parse(`{v: ${value}}`)?.v === value) return value;
+  if (/^[A-Za-z0-9_~/.][A-Za-z0-9_~/.@+-]*$/.test(value) && (parse(`{v: ${value}}`) as { v?: unknown } | null)?.v === value) return value;
   return JSON.stringify(value);
 }
 
