@@ -29,7 +29,7 @@ function fromLine(line: string): InputProblem | undefined {
 }
 
 /** The input problems in an error thrown by oclif's parser (never throws itself). */
-export function parseFailureProblems(err: ParseFailure): InputProblem[] {
+function parseFailureProblems(err: ParseFailure): InputProblem[] {
   const message = err.message ?? String(err);
   if (Array.isArray(err.flags) && /^Nonexistent flag/.test(message)) {
     return err.flags.map((f) => ({ path: String(f).replace(/=.*$/s, ''), reason: 'unknown flag (see --help)' }));

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { clusterFileSchema } from './schema.js';
 
 /** The schema's title; k8sprep recognises its own schema files (of any version) by it. */
-export const SCHEMA_TITLE = 'k8sprep Cluster (k8sprep.io/v1alpha1)';
+const SCHEMA_TITLE = 'k8sprep Cluster (k8sprep.io/v1alpha1)';
 const TITLE_PREFIX = 'k8sprep Cluster';
 
 /** The schema as JSON text (2-space indent, final newline). */

@@ -51,7 +51,7 @@ const getTbs = (forge.pki as unknown as { getTBSCertificate: (c: forge.pki.Certi
 const TBS_ISSUER = 3;
 
 /** 16 random bytes, first byte 0x01-0x7f: positive, and minimal DER (no leading 0x00). */
-export function randomSerialHex(): string {
+function randomSerialHex(): string {
   const b = randomBytes(16);
   b[0] = 1 + ((b[0] ?? 0) % 0x7f);
   return b.toString('hex');

@@ -67,9 +67,3 @@ export function publicKeyMatches(privateKeyPem: string, publicKeyPem: string): b
     return false;
   }
 }
-
-/** RSA modulus length of a private key, or undefined for other key types. */
-export function rsaKeyBits(privateKeyPem: string): number | undefined {
-  const key = privateKeyObject(privateKeyPem);
-  return key.asymmetricKeyType === 'rsa' ? key.asymmetricKeyDetails?.modulusLength : undefined;
-}

@@ -50,7 +50,7 @@ const OID = {
   aki: '2.5.29.35',
 };
 
-export const EKU_OIDS: Record<string, string> = {
+const EKU_OIDS: Record<string, string> = {
   '1.3.6.1.5.5.7.3.1': 'serverAuth',
   '1.3.6.1.5.5.7.3.2': 'clientAuth',
   '1.3.6.1.5.5.7.3.3': 'codeSigning',
@@ -60,7 +60,7 @@ export const EKU_OIDS: Record<string, string> = {
 };
 
 /** RFC 5280 KeyUsage bit order. */
-export const KEY_USAGE_BITS = [
+const KEY_USAGE_BITS = [
   'digitalSignature',
   'nonRepudiation',
   'keyEncipherment',

@@ -26,7 +26,7 @@ export interface RenderedScript {
   text: string;
 }
 
-export function isSelected(step: Step, selection: StepSelection): boolean {
+function isSelected(step: Step, selection: StepSelection): boolean {
   if (step.guard) return true;
   if (selection.only && !selection.only.has(step.id)) return false;
   return !selection.skip?.has(step.id);

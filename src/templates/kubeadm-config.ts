@@ -22,16 +22,16 @@ export const NODE_IP_PLACEHOLDER = 'K8SPREP_NODE_IP';
 export const NODE_NAME_PLACEHOLDER = 'K8SPREP_NODE_NAME';
 /** kubeadm's default bind port for each control plane's apiserver. */
 export const APISERVER_BIND_PORT = 6443;
-export const KUBEADM_DIR = '/etc/kubernetes/k8sprep';
+const KUBEADM_DIR = '/etc/kubernetes/k8sprep';
 export const INIT_CONFIG = `${KUBEADM_DIR}/kubeadm-init.yaml`;
 export const JOIN_CONFIG = `${KUBEADM_DIR}/kubeadm-join.yaml`;
 export const TOKEN_CONFIG = `${KUBEADM_DIR}/token.yaml`;
-export const TOKEN_DESCRIPTION = 'k8sprep bootstrap token';
-export const TOKEN_GROUPS = ['system:bootstrappers:kubeadm:default-node-token'];
+const TOKEN_DESCRIPTION = 'k8sprep bootstrap token';
+const TOKEN_GROUPS = ['system:bootstrappers:kubeadm:default-node-token'];
 
 export type KubeadmApi = 'kubeadm.k8s.io/v1beta3' | 'kubeadm.k8s.io/v1beta4';
 
-export function kubeadmApi(cluster: Cluster): KubeadmApi {
+function kubeadmApi(cluster: Cluster): KubeadmApi {
   return cluster.kubernetes.version.minor >= 31 ? 'kubeadm.k8s.io/v1beta4' : 'kubeadm.k8s.io/v1beta3';
 }
 
@@ -41,7 +41,7 @@ export function nodeIp(host: Host): string {
 }
 
 /** Go's Duration text for whole hours, as kubeadm writes it: 8760h0m0s. */
-export function goDuration(hours: number): string {
+function goDuration(hours: number): string {
   const whole = Math.floor(hours);
   const minutes = Math.round((hours - whole) * 60);
   return `${whole}h${minutes}m0s`;
