@@ -165,11 +165,11 @@ export function runProcess(command: string, args: readonly string[], opts: ProcO
     let stdout = '';
     let stderr = '';
     let times = '';
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     (child.stdio[3] as NodeJS.ReadableStream | undefined)?.setEncoding('utf8').on('data', (d: string) => (times += d));
-    child.stdin!.on('error', () => undefined); // a child that exits without reading its input
-    child.stdin!.end(opts.input ?? '');
+    child.stdin.on('error', () => undefined); // a child that exits without reading its input
+    child.stdin.end(opts.input ?? '');
     child.on('error', (err) => {
       if (pid !== undefined) children.delete(pid);
       reject(err);

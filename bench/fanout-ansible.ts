@@ -143,7 +143,7 @@ export const ansibleContender: Contender = {
   /** Ends the ssh control masters ControlPersist left running (each for 60 s otherwise). */
   async cleanup(run) {
     const cp = join(ansibleDir(run), 'cp');
-    let sockets: string[] = [];
+    let sockets: string[];
     try {
       sockets = readdirSync(cp);
     } catch {

@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Cluster } from '../src/cluster/types.js';
 import { parseMarker } from '../src/run/markers.js';
-import type { TestFleet } from '../test/hosts/index.js';
+import type { TestFleet, TestHost } from '../test/hosts/index.js';
 import { SYSTEM_PATH } from '../test/hosts/proc.js';
-import { runOk, runProcess, tail } from './common.js';
+import { type ProcResult, runOk, runProcess, tail } from './common.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(REPO, 'bin', 'run.js');
@@ -59,7 +59,7 @@ export interface Contender {
 }
 
 /** The environment the CLI gets, as an operator's CI would give it (no TTY: one line per event). */
-function cliEnv(fleet: TestFleet): NodeJS.ProcessEnv {
+export function cliEnv(fleet: TestFleet): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: fleet.home, CI: 'true', NO_COLOR: '1' };
 }
 
@@ -93,7 +93,7 @@ export const k8sprepContender: Contender = {
   },
 };
 
-function countMarkers(output: string, outcome: Outcome): void {
+export function countMarkers(output: string, outcome: Outcome): void {
   for (const line of output.split('\n')) {
     const m = parseMarker(line);
     if (m?.status === 'changed') outcome.changed++;
@@ -159,6 +159,12 @@ export const sshScriptContender: Contender = {
  */
 const HOST_ENV = { PATH: SYSTEM_PATH, HOME: '/root', LANG: 'C', USER: 'root', LOGNAME: 'root', SHELL: '/bin/bash' };
 
+/** A script run inside a host as its root, without SSH: as host.exec does, without its 60 s limit (a 30-host bare run takes longer). */
+export function runScriptInHost(host: TestHost, script: string, runId: string): Promise<ProcResult> {
+  const argv = ['-t', String(host.initPid), '-m', '-u', '-i', '-n', '-p', '-r', '-w', '--', 'bash', '--norc', '-s', '--', runId];
+  return runProcess('nsenter', argv, { input: script, env: HOST_ENV, cpu: true });
+}
+
 export const hostFloorContender: Contender = {
   id: 'floor',
   label: 'floor (scripts in the hosts, no SSH)',
@@ -173,9 +179,7 @@ export const hostFloorContender: Contender = {
         run.fleet.hosts.map(async (host) => {
           const file = join(run.dir, 'scripts', host.name, phase);
           if (!existsSync(file) || outcome.failed.some((f) => f.startsWith(`${host.name}:`))) return;
-          // As host.exec does, without its 60 s limit (a 30-host bare run takes longer).
-          const argv = ['-t', String(host.initPid), '-m', '-u', '-i', '-n', '-p', '-r', '-w', '--', 'bash', '--norc', '-s', '--', runId];
-          const r = await runProcess('nsenter', argv, { input: readFileSync(file, 'utf8'), env: HOST_ENV, cpu: true });
+          const r = await runScriptInHost(host, readFileSync(file, 'utf8'), runId);
           cpuMs += r.cpuMs ?? NaN;
           countMarkers(r.stdout, outcome);
           if (r.code !== 0) outcome.failed.push(`${host.name}: ${phase} exit ${r.code}: ${tail(r.stderr, 5)}`);

@@ -24,9 +24,10 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadClusterFile } from '../src/cluster/load.js';
 import { assertBuilt } from '../test/helpers/cli.js';
-import { requireTools, startTestHosts, type TestFleet, type TestHostSpec } from '../test/hosts/index.js';
-import { fmtDeltaMs, fmtMs, isAborting, median, onAbort, once, type Log, requireCommand, rotate, runProcess, stdoutLog, table, type Target, target, targetLine } from './common.js';
+import { requireTools, type TestFleet, type TestHostSpec } from '../test/hosts/index.js';
+import { fmtDeltaMs, fmtMs, isAborting, median, type Log, requireCommand, rotate, runProcess, stdoutLog, table, type Target, target, targetLine } from './common.js';
 import { ansibleContender } from './fanout-ansible.js';
+import { withFleet } from './fleet.js';
 import { type Contender, type FleetRun, hostFloorContender, k8sprepContender, type Outcome, sshScriptContender, type Timing } from './fanout-contenders.js';
 
 const VERSION = '1.34.2';
@@ -71,46 +72,16 @@ function sameWorkProblem(n: number, samples: Samples): string | undefined {
   return undefined;
 }
 
-/**
- * The test hosts are overlays of this machine, so root's ~/.bashrc is this build machine's,
- * which runs `pyenv init` (over a second per session here) in every SSH session, as Debian's
- * bash reads ~/.bashrc for sshd's commands. A fresh CentOS or Arch install's root .bashrc
- * only sets aliases: empty it inside each host (its overlay only; this machine's stays), so
- * a session costs about what it costs on a real host, the same for every contender.
- */
-async function freshRootDotfiles(fleet: TestFleet): Promise<void> {
-  await Promise.all(
-    fleet.hosts.map(async (h) => {
-      const r = await h.exec(['sh', '-c', ': >/root/.bashrc && : >/root/.profile']);
-      if (r.code !== 0) throw new Error(`${h.name}: could not empty root's dotfiles: ${r.stderr}`);
-    }),
-  );
-}
-
-/**
- * Runs `fn` on a fresh fleet of n hosts (root's dotfiles emptied) and always stops it. The
- * stop is registered for Ctrl-C before the start, so an interrupted start is stopped too.
- */
-async function withFleet<T>(n: number, fn: (fleet: TestFleet) => Promise<T>): Promise<T> {
-  if (isAborting()) throw new Error('interrupted');
-  const starting = startTestHosts(fleetSpecs(n), { timeoutMs: 60_000 + n * 5_000 });
-  const stop = once(async () => (await starting.catch(() => undefined))?.stop());
-  const unregister = onAbort(stop);
-  try {
-    const fleet = await starting;
-    await freshRootDotfiles(fleet);
-    return await fn(fleet);
-  } finally {
-    await stop();
-    unregister();
-  }
+/** A fresh fleet of n hosts for one sample. */
+function withHosts<T>(n: number, fn: (fleet: TestFleet) => Promise<T>): Promise<T> {
+  return withFleet(fleetSpecs(n), {}, fn);
 }
 
 /** One sample: a fresh fleet, the untimed set-up, the timed bare run and re-run. */
 async function sample(c: Contender, n: number, tag: string): Promise<Record<Mode, Timing>> {
   const dir = mkdtempSync(join(tmpdir(), `k8sprep-bench-fanout-${c.id}-`));
   try {
-    return await withFleet(n, async (fleet) => {
+    return await withHosts(n, async (fleet) => {
       const clusterFile = join(dir, 'cluster.yaml');
       writeFileSync(clusterFile, fleet.clusterYaml({ version: VERSION, name: 'bench' }));
       const run: FleetRun = { fleet, dir, clusterFile, cluster: await loadClusterFile(clusterFile), parallel: n };
@@ -132,7 +103,7 @@ async function sample(c: Contender, n: number, tag: string): Promise<Record<Mode
 
 /** Median wall time of `ssh HOST true` on a fresh host: what each SSH session costs here. */
 function sessionCost(): Promise<number> {
-  return withFleet(1, async (fleet) => {
+  return withHosts(1, async (fleet) => {
     const host = fleet.hosts[0]!;
     const ssh = join(fleet.home, '.ssh');
     const args = ['-F', '/dev/null', '-i', join(ssh, 'id_ed25519'), '-o', `UserKnownHostsFile=${join(ssh, 'known_hosts')}`, '-o', 'BatchMode=yes', `root@${host.address}`, 'true'];

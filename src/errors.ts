@@ -13,7 +13,7 @@ export interface InputProblem {
   reason: string;
 }
 
-export function formatProblem(p: InputProblem): string {
+function formatProblem(p: InputProblem): string {
   const where = p.file ? `${p.file}:${p.line ?? 1}:${p.col ?? 1}: ` : '';
   return `${where}${p.path === undefined ? '' : `${p.path}: `}${p.reason}`;
 }

@@ -8,7 +8,7 @@ export const configFlag = {
 };
 
 /** A single host without a cluster file: `--host ADDRESS --os centos7 --role control-plane,worker --version 1.30.6`. */
-export const singleHostFlags = {
+const singleHostFlags = {
   host: Flags.string({ description: 'run on one host given by address, without a cluster file', helpValue: 'ADDRESS', helpGroup: 'SINGLE HOST' }),
   os: Flags.string({ description: 'OS of --host: centos7 or arch', options: ['centos7', 'arch'], helpValue: 'OS', helpGroup: 'SINGLE HOST' }),
   role: Flags.string({ description: 'roles of --host, comma-separated [default: control-plane,worker]', helpValue: 'ROLES', helpGroup: 'SINGLE HOST' }),

@@ -12,7 +12,7 @@ import { NOT_FOUND_EXIT, unknownCommandLine } from './not-found.js';
 type AnyFlag = Command.Flag.Any;
 
 /** `FILE`, `N`, `centos7|arch`: the flag's helpValue, else its options. */
-export function valueName(flag: AnyFlag): string {
+function valueName(flag: AnyFlag): string {
   if (flag.type !== 'option') return '';
   if (flag.helpValue !== undefined) return Array.isArray(flag.helpValue) ? flag.helpValue.join(' ') : flag.helpValue;
   if (flag.options) return flag.options.join('|');

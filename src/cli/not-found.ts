@@ -12,7 +12,7 @@ import askAboutSuggestion from '@oclif/plugin-not-found';
 export const NOT_FOUND_EXIT = 127;
 
 /** Edit distance (insertions, deletions, substitutions), two rows at a time. */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
@@ -26,7 +26,7 @@ export function editDistance(a: string, b: string): number {
 }
 
 /** The visible command closest to `id` (both in oclif's `topic:command` form). */
-export function closestCommand(config: Config, id: string): string | undefined {
+function closestCommand(config: Config, id: string): string | undefined {
   const visible = config.commands.filter((c) => !c.hidden).map((c) => c.id);
   let best: { id: string; distance: number } | undefined;
   for (const candidate of visible) {

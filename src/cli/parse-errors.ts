@@ -29,7 +29,7 @@ function fromLine(line: string): InputProblem | undefined {
 }
 
 /** The input problems in an error thrown by oclif's parser (never throws itself). */
-export function parseFailureProblems(err: ParseFailure): InputProblem[] {
+function parseFailureProblems(err: ParseFailure): InputProblem[] {
   const message = err.message ?? String(err);
   if (Array.isArray(err.flags) && /^Nonexistent flag/.test(message)) {
     return err.flags.map((f) => ({ path: String(f).replace(/=.*$/s, ''), reason: 'unknown flag (see --help)' }));
@@ -43,14 +43,15 @@ export function parseFailureProblems(err: ParseFailure): InputProblem[] {
   // Validation failures list one reason per line under "The following error(s) occurred:".
   const lines = message
     .split('\n')
+    // eslint-disable-next-line no-control-regex -- oclif's messages carry ANSI colour codes
     .map((l) => l.replace(/\u001b\[[0-9;]*m/g, '').trim())
     .filter((l) => l !== '' && !/^The following errors? occurred:$/.test(l) && !/^See more help with --help$/.test(l));
   const known = lines.map(fromLine);
-  if (known.length > 0 && known.every((p) => p !== undefined)) return known as InputProblem[];
+  if (known.length > 0 && known.every((p) => p !== undefined)) return known;
   return [{ path: 'flags', reason: lines[0] ?? message }];
 }
 
 export function parseFailure(err: unknown): InputError {
   if (err instanceof InputError) return err;
-  return new InputError(parseFailureProblems(err instanceof Error ? (err as ParseFailure) : new Error(String(err))));
+  return new InputError(parseFailureProblems(err instanceof Error ? (err) : new Error(String(err))));
 }

@@ -1,5 +1,4 @@
 /** Defaults merged and derived values computed: ClusterFile (validated) -> Cluster. */
-import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { durationToHours } from './duration.js';
@@ -9,7 +8,7 @@ import type { ClusterFile } from './schema.js';
 import type { Cluster, ClusterSource, Host, SshOrigins, SshSettings } from './types.js';
 import { parseVersion } from './versions.js';
 
-export function expandHome(path: string): string {
+function expandHome(path: string): string {
   return path === '~' || path.startsWith('~/') ? join(homedir(), path.slice(1)) : resolve(path);
 }
 

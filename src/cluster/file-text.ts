@@ -33,6 +33,7 @@ async function readAtMost(path: string, limit: number): Promise<Buffer> {
  * NEL; U+FFFE/U+FFFF. And U+FFFD, which the decoder puts where bytes are not UTF-8 (a real
  * U+FFFD in the file is told apart by its bytes).
  */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what this refuses
 const NOT_TEXT = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u0084\u0086-\u009F\uFFFD-\uFFFF]/gu;
 const REPLACEMENT = Buffer.from('\uFFFD', 'utf8');
 

@@ -84,7 +84,7 @@ export function imageTableNote(v: KubernetesVersion): string | undefined {
 }
 
 /** kubeadm's default registry; only there does CoreDNS live one level deeper (coredns/coredns). */
-export const KUBEADM_DEFAULT_REPOSITORY = 'registry.k8s.io';
+const KUBEADM_DEFAULT_REPOSITORY = 'registry.k8s.io';
 
 export function imageVersions(v: KubernetesVersion): ImageVersions {
   const rows = v.major === 1 ? BY_MINOR[v.minor] : undefined;

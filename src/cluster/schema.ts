@@ -35,7 +35,7 @@ export const LOAD_BALANCERS = ['kube-vip', 'keepalived-haproxy', 'external'] as 
 export const KEY_ALGORITHMS = ['rsa-2048', 'rsa-3072', 'rsa-4096'] as const;
 
 /** Where Kubernetes publishes its release binaries (and the layout a binary mirror must copy). */
-export const DEFAULT_BINARY_MIRROR = 'https://dl.k8s.io';
+const DEFAULT_BINARY_MIRROR = 'https://dl.k8s.io';
 
 const bastion = z
   .strictObject({

@@ -55,6 +55,12 @@ export interface Host {
   isWorker: boolean;
   /** Position in the cluster file's host list. */
   index: number;
+  /**
+   * A template's host (`node script --role worker`): not in the cluster file; its node name is
+   * the machine's hostname and its IPv4 the one it reaches the cluster from, both read when its
+   * scripts run (src/steps/bootstrap/host-values.ts). `name` and `address` only label output.
+   */
+  runtimeIdentity?: true;
 }
 
 export interface KubernetesVersion {

@@ -13,9 +13,9 @@ import { kubeadmDropIn, kubeletUnit } from '../templates/kubelet-unit.js';
 import { ARCH_KUBERNETES_HELPERS, TOOLS } from './arch-pacman.js';
 import type { KubernetesInstall } from './types.js';
 
-export const BINARY_DIR = '/usr/local/bin';
-export const KUBELET_UNIT = '/etc/systemd/system/kubelet.service';
-export const KUBEADM_DROP_IN = '/etc/systemd/system/kubelet.service.d/10-kubeadm.conf';
+const BINARY_DIR = '/usr/local/bin';
+const KUBELET_UNIT = '/etc/systemd/system/kubelet.service';
+const KUBEADM_DROP_IN = '/etc/systemd/system/kubelet.service.d/10-kubeadm.conf';
 /** The fact preflight reports: the kubeadm version in pacman's sync database ("none" when absent). */
 export const REPO_VERSION_FACT = 'kubernetes_repo_version';
 

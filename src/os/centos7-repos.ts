@@ -19,7 +19,7 @@ import { centosVaultRepo, dockerCeRepo, kubernetesRepo } from '../templates/yum-
 import type { RepositoryRepair } from './types.js';
 
 /** Where CentOS 7's packages come from, per `mirrors.packages`. */
-export const CENTOS7_MIRRORS = {
+const CENTOS7_MIRRORS = {
   aliyun: {
     vault: 'https://mirrors.aliyun.com/centos-vault/7.9.2009',
     dockerCe: 'https://mirrors.aliyun.com/docker-ce/linux/centos',
@@ -40,7 +40,7 @@ const KUBERNETES_REPO_FILE = `${REPO_DIR}/kubernetes.repo`;
 /** Held back from `yum update` by the repo's `exclude=`. */
 const KUBERNETES_RPMS = ['kubelet', 'kubeadm', 'kubectl', 'cri-tools', 'kubernetes-cni'];
 /** Seconds preflight gives yum to read the other repositories' metadata. */
-export const REPOSITORY_PROBE_TIMEOUT = 60;
+const REPOSITORY_PROBE_TIMEOUT = 60;
 
 function vault(cluster: Cluster): string {
   return CENTOS7_MIRRORS[cluster.mirrors.packages].vault;

@@ -28,8 +28,8 @@ export function parseOsRelease(text: string): OsRelease {
 }
 
 /** The supported family an os-release describes, or a refusal naming the OS. */
-export function osFromRelease(release: OsRelease): OsId | string {
-  if (release.id === 'centos' && release.versionId === '7') return 'centos7';
-  if (release.id === 'arch') return 'arch';
-  return `runs ${release.prettyName} (ID=${release.id || '?'} VERSION_ID=${release.versionId || '?'}); k8sprep supports CentOS 7 and Arch Linux`;
+export function osFromRelease(release: OsRelease): { os: OsId } | { refusal: string } {
+  if (release.id === 'centos' && release.versionId === '7') return { os: 'centos7' };
+  if (release.id === 'arch') return { os: 'arch' };
+  return { refusal: `runs ${release.prettyName} (ID=${release.id || '?'} VERSION_ID=${release.versionId || '?'}); k8sprep supports CentOS 7 and Arch Linux` };
 }

@@ -15,7 +15,7 @@ const LEAF_USAGE = ['digitalSignature', 'keyEncipherment'];
 const CA_USAGE = ['digitalSignature', 'keyEncipherment', 'keyCertSign'];
 
 /** Every way `cert` differs from what the cluster wants, one readable reason each. */
-export function certDrift(cert: CertFacts, spec: CertSpec, opts: { isCa: boolean; keyBits?: number }): string[] {
+function certDrift(cert: CertFacts, spec: CertSpec, opts: { isCa: boolean; keyBits?: number }): string[] {
   const reasons: string[] = [];
   if (!sameSubject(cert.subject, spec.subject)) {
     reasons.push(`subject is ${formatSubject(cert.subject)}, the cluster wants ${formatSubject(spec.subject)}`);
@@ -35,9 +35,9 @@ export function certDrift(cert: CertFacts, spec: CertSpec, opts: { isCa: boolean
 }
 
 /** Why `cert` is not a valid child of `ca`, or undefined. */
-export function chainProblem(cert: CertFacts, ca: CertFacts, caName: string): string | undefined {
+function chainProblem(cert: CertFacts, ca: CertFacts, caName: string): string | undefined {
   const issued = cert.x509.checkIssued(ca.x509);
-  let verified = false;
+  let verified: boolean;
   try {
     verified = issued && cert.x509.verify(ca.x509.publicKey);
   } catch {

@@ -46,12 +46,12 @@ export interface CaMaterial {
 }
 
 type Tbs = forge.asn1.Asn1 & { value: forge.asn1.Asn1[] };
-const getTbs = (forge.pki as unknown as { getTBSCertificate(c: forge.pki.Certificate): Tbs }).getTBSCertificate;
+const getTbs = (forge.pki as unknown as { getTBSCertificate: (c: forge.pki.Certificate) => Tbs }).getTBSCertificate;
 /** Position of `issuer` in a v3 TBSCertificate: [0] version, serial, signature, issuer. */
 const TBS_ISSUER = 3;
 
 /** 16 random bytes, first byte 0x01-0x7f: positive, and minimal DER (no leading 0x00). */
-export function randomSerialHex(): string {
+function randomSerialHex(): string {
   const b = randomBytes(16);
   b[0] = 1 + ((b[0] ?? 0) % 0x7f);
   return b.toString('hex');

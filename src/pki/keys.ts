@@ -38,6 +38,7 @@ export function privateKeyObject(pem: string): KeyObject {
   try {
     return createPrivateKey(pem);
   } catch (err) {
+    // eslint-disable-next-line preserve-caught-error -- the cause is left out so no parser detail about the key travels with the error
     throw new Error(`not a readable private key (${(err as NodeJS.ErrnoException).code ?? 'parse error'})`);
   }
 }
@@ -65,10 +66,4 @@ export function publicKeyMatches(privateKeyPem: string, publicKeyPem: string): b
   } catch {
     return false;
   }
-}
-
-/** RSA modulus length of a private key, or undefined for other key types. */
-export function rsaKeyBits(privateKeyPem: string): number | undefined {
-  const key = privateKeyObject(privateKeyPem);
-  return key.asymmetricKeyType === 'rsa' ? key.asymmetricKeyDetails?.modulusLength : undefined;
 }

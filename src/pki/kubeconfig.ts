@@ -40,6 +40,11 @@ export function renderKubeconfig(c: { server: string; caPem: string; user: strin
 
 type Named<T> = { name?: unknown } & T;
 
+/** A name field as written; a missing or non-scalar one reads as empty. */
+function scalarText(value: unknown): string {
+  return typeof value === 'string' || typeof value === 'number' ? String(value) : '';
+}
+
 function pick<T>(list: unknown, name: unknown): T | undefined {
   if (!Array.isArray(list)) return undefined;
   const found = (list as Named<T>[]).find((e) => e && typeof e === 'object' && e.name === name);
@@ -70,9 +75,9 @@ export function parseKubeconfig(text: string): KubeconfigContent | string {
   const out: KubeconfigContent = {
     server,
     caPem,
-    user: String(user.name ?? ''),
-    clusterName: String(cluster.name ?? ''),
-    contextName: String(contextName ?? ''),
+    user: scalarText(user.name),
+    clusterName: scalarText(cluster.name),
+    contextName: scalarText(contextName),
   };
   const certPem = unb64(user.user['client-certificate-data']);
   const keyPem = unb64(user.user['client-key-data']);

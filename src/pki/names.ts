@@ -26,10 +26,6 @@ export function formatSubject(s: Subject): string {
   return [...s.o.map((o) => `O=${o}`), `CN=${s.cn}`].join(', ');
 }
 
-export function formatSans(s: Sans): string {
-  return [...s.dns.map((d) => `DNS:${d}`), ...s.ips.map((i) => `IP:${i}`)].join(', ');
-}
-
 function sameSet(a: readonly string[], b: readonly string[]): boolean {
   const sa = new Set(a);
   return sa.size === new Set(b).size && b.every((x) => sa.has(x));

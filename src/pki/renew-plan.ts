@@ -18,7 +18,7 @@ import { CA_SPECS, type CaId, nodeLeafSpecs } from './spec.js';
 import { readCert } from './x509.js';
 
 /** Every kubeconfig kubeadm writes on a control plane (super-admin.conf only on the first, from 1.29). */
-export const KUBECONFIG_FILES = ['admin.conf', 'super-admin.conf', 'controller-manager.conf', 'scheduler.conf', 'kubelet.conf'] as const;
+const KUBECONFIG_FILES = ['admin.conf', 'super-admin.conf', 'controller-manager.conf', 'scheduler.conf', 'kubelet.conf'] as const;
 
 export interface RenewFile {
   /** Absolute path on the host. */

@@ -31,7 +31,7 @@ export function fileReader(source: FileSource): FileReader {
           return { text, mode: st.mode & 0o777 };
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-          throw new Error(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+          throw new Error(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { cause: err });
         }
       },
       describe: (rel) => join(source, rel),

@@ -82,12 +82,12 @@ export const KUBECONFIG_CLUSTER = 'kubernetes';
 export { APISERVER_PORT };
 
 /** 1.29 moved admin.conf (and apiserver-kubelet-client) from system:masters to kubeadm:cluster-admins. */
-export function clusterAdminsGroup(cluster: Cluster): string {
+function clusterAdminsGroup(cluster: Cluster): string {
   const v = cluster.kubernetes.version;
   return v.major > 1 || v.minor >= 29 ? 'kubeadm:cluster-admins' : 'system:masters';
 }
 
-export function hasSuperAdmin(cluster: Cluster, host: Host): boolean {
+function hasSuperAdmin(cluster: Cluster, host: Host): boolean {
   const v = cluster.kubernetes.version;
   return (v.major > 1 || v.minor >= 29) && host.name === cluster.firstControlPlane.name;
 }

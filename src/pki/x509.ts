@@ -50,7 +50,7 @@ const OID = {
   aki: '2.5.29.35',
 };
 
-export const EKU_OIDS: Record<string, string> = {
+const EKU_OIDS: Record<string, string> = {
   '1.3.6.1.5.5.7.3.1': 'serverAuth',
   '1.3.6.1.5.5.7.3.2': 'clientAuth',
   '1.3.6.1.5.5.7.3.3': 'codeSigning',
@@ -60,7 +60,7 @@ export const EKU_OIDS: Record<string, string> = {
 };
 
 /** RFC 5280 KeyUsage bit order. */
-export const KEY_USAGE_BITS = [
+const KEY_USAGE_BITS = [
   'digitalSignature',
   'nonRepudiation',
   'keyEncipherment',
@@ -73,6 +73,8 @@ export const KEY_USAGE_BITS = [
 ] as const;
 
 type Node = forge.asn1.Asn1;
+/** A context-specific tag's number: forge types it as a universal tag, which it is not. */
+const tagNumber = (n: Node): number => n.type;
 
 /** node-forge's fromDer takes an options object its typings do not declare. */
 const fromDer = forge.asn1.fromDer as unknown as (bytes: string, options: { strict: boolean; decodeBitStrings: boolean }) => Node;
@@ -123,7 +125,7 @@ interface Extension {
 function readExtensions(tbsFields: Node[]): Map<string, Extension> {
   const out = new Map<string, Extension>();
   // [3] EXPLICIT Extensions: context-specific tag 3 wrapping a SEQUENCE of Extension.
-  const wrapper = tbsFields.find((n) => n.tagClass === forge.asn1.Class.CONTEXT_SPECIFIC && n.type === 3);
+  const wrapper = tbsFields.find((n) => n.tagClass === forge.asn1.Class.CONTEXT_SPECIFIC && tagNumber(n) === 3);
   for (const ext of children(children(wrapper)[0])) {
     const parts = children(ext);
     const oid = forge.asn1.derToOid(bytes(parts[0]));
@@ -142,8 +144,8 @@ function readSans(ext: Extension | undefined): Sans {
   if (!ext) return sans;
   for (const gn of children(parseDer(ext.value))) {
     if (gn.tagClass !== forge.asn1.Class.CONTEXT_SPECIFIC) continue;
-    if (gn.type === 2) sans.dns.push(bytes(gn));
-    else if (gn.type === 7) sans.ips.push(ipFromBytes(Buffer.from(bytes(gn), 'binary')));
+    if (tagNumber(gn) === 2) sans.dns.push(bytes(gn));
+    else if (tagNumber(gn) === 7) sans.ips.push(ipFromBytes(Buffer.from(bytes(gn), 'binary')));
   }
   return sans;
 }
@@ -179,7 +181,7 @@ function readSki(ext: Extension | undefined): string | undefined {
 
 function readAki(ext: Extension | undefined): string | undefined {
   if (!ext) return undefined;
-  const keyId = children(parseDer(ext.value)).find((n) => n.tagClass === forge.asn1.Class.CONTEXT_SPECIFIC && n.type === 0);
+  const keyId = children(parseDer(ext.value)).find((n) => n.tagClass === forge.asn1.Class.CONTEXT_SPECIFIC && tagNumber(n) === 0);
   return keyId ? hex(bytes(keyId)) : undefined;
 }
 

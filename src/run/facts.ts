@@ -74,7 +74,7 @@ const PARSERS: Record<string, Parser> = {
   },
 };
 
-export const FACT_KEYS: readonly string[] = Object.keys(PARSERS);
+const FACT_KEYS: readonly string[] = Object.keys(PARSERS);
 
 /** Records one fact line; false for a key no code reads (the session logs it as a bug). */
 export function recordFact(facts: HostFacts, key: string, value: string, receivedAt: number): boolean {

@@ -17,7 +17,6 @@ import { handleInterrupts, INTERRUPTED_EXIT } from './interrupt.js';
 import { newRunId, runLogDir } from './log.js';
 import type { Phase } from './phase.js';
 import { parseSelection, selectHosts } from './plan.js';
-import type { RunResult } from './runner.js';
 import { formatSummary, formatVerdict, summaryJson } from '../output/host-summary.js';
 import { transportFactory } from './transports.js';
 

@@ -127,9 +127,9 @@ export class HostSession {
     const lines: string[] = [];
     const code = await this.requireTransport().runScript('cat /etc/os-release\n', [], { onStdoutLine: (l) => lines.push(l) });
     if (code !== 0) throw new HostError(this.host.name, 'cannot read /etc/os-release to detect the OS', 'os-release');
-    const os = osFromRelease(parseOsRelease(lines.join('\n')));
-    if (os !== 'centos7' && os !== 'arch') throw new HostError(this.host.name, `${this.host.name} ${os}`, 'os-release');
-    return os;
+    const found = osFromRelease(parseOsRelease(lines.join('\n')));
+    if ('refusal' in found) throw new HostError(this.host.name, `${this.host.name} ${found.refusal}`, 'os-release');
+    return found.os;
   }
 
   /**

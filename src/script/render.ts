@@ -26,7 +26,7 @@ export interface RenderedScript {
   text: string;
 }
 
-export function isSelected(step: Step, selection: StepSelection): boolean {
+function isSelected(step: Step, selection: StepSelection): boolean {
   if (step.guard) return true;
   if (selection.only && !selection.only.has(step.id)) return false;
   return !selection.skip?.has(step.id);
@@ -68,7 +68,7 @@ export function renderHostScript(ctx: StepContext, phase: StepPhase, selection: 
   const seen = new Set<string>();
   const text = [
     '#!/bin/bash',
-    `# k8sprep phase ${phase.id} (${phase.title}) for host ${ctx.host.name}: generated, do not edit.`,
+    `# k8sprep phase ${phase.id} (${phase.title}) for ${ctx.host.runtimeIdentity ? `any new ${ctx.os} worker` : `host ${ctx.host.name}`}: generated, do not edit.`,
     PREAMBLE,
     ...steps.map((s) => `${renderStep(s, ctx, seen)}\n`),
     'k8sprep_main() {',

@@ -5,6 +5,7 @@
  * the real run. Same renderer, same bytes, apart from the redactions.
  */
 const MARK = '\u0001';
+// eslint-disable-next-line no-control-regex -- \u0001 delimits a placeholder no YAML value can contain
 const PLACEHOLDER = /\u0001k8sprep-secret:([A-Za-z0-9_.-]+)\u0001/g;
 
 export function secretRef(name: string): string {

@@ -9,7 +9,9 @@ import { randomInt } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Cluster, Host } from '../cluster/types.js';
+import { InputError } from '../errors.js';
 import { generatePki, type GenerateReport } from '../pki/generate.js';
+import { caCertHash } from '../pki/hash.js';
 import { defaultPkiDir, nodeRoot, SHARED_FILES } from '../pki/layout.js';
 import { nodeKubeconfigSpecs, nodeLeafSpecs } from '../pki/spec.js';
 import { ensureDir, writeFileAtomic } from '../util/fs.js';
@@ -108,23 +110,62 @@ export async function prepareLocalState(cluster: Cluster): Promise<PreparedState
     }
     files.set(host.name, mine);
   }
-  const trusted = await readFile(join(dir, 'trusted-checksums'), 'utf8').catch(() => '');
-  const trustedChecksums = new Map(
-    trusted
-      .split('\n')
-      .map((l) => l.trim().split(/\s+/))
-      .filter((p): p is [string, string] => p.length === 2 && /^[0-9a-f]{64}$/.test(p[0] ?? ''))
-      .map(([sum, url]) => [url, sum]),
-  );
   const state: LocalState = {
     dir,
     pkiDir,
     caCertHash: pki.caCertHash,
     tokenId: token.value.slice(0, 6),
     controlPlaneFiles: (host) => files.get(host.name) ?? new Map(),
-    trustedChecksums,
+    trustedChecksums: await readTrustedChecksums(dir),
   };
   return { state, secrets, created, pki };
+}
+
+async function readTrustedChecksums(dir: string): Promise<Map<string, string>> {
+  const trusted = await readFile(join(dir, 'trusted-checksums'), 'utf8').catch(() => '');
+  return new Map(
+    trusted
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/))
+      .filter((p): p is [string, string] => p.length === 2 && /^[0-9a-f]{64}$/.test(p[0] ?? ''))
+      .map(([sum, url]) => [url, sum]),
+  );
+}
+
+/**
+ * The local state a worker's join renders from (the CA's hash, the bootstrap token), read
+ * without making or changing anything: for scripts that run later, elsewhere (node script), a
+ * state made now would belong to no cluster. Missing or bad: an input error naming the file.
+ * Control-plane files are not read (none is placed from here).
+ */
+export async function readWorkerJoinState(cluster: Cluster): Promise<{ state: LocalState; secrets: Map<string, string> }> {
+  const dir = cluster.stateDir;
+  const pkiDir = defaultPkiDir(cluster);
+  const why = 'the scripts join the cluster node init made from this cluster file, with its CA and bootstrap token: run node init (or node join) first';
+  const read = (path: string) =>
+    readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
+      throw InputError.single(path, `${err.code === 'ENOENT' ? 'missing' : err.message}: ${why}`);
+    });
+  const caPath = join(pkiDir, 'ca.crt');
+  let hash: string;
+  try {
+    hash = caCertHash(await read(caPath));
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    throw InputError.single(caPath, `not a certificate (${(err as Error).message})`);
+  }
+  const tokenPath = join(dir, 'token');
+  const token = (await read(tokenPath)).trim();
+  if (!TOKEN_PATTERN.test(token)) throw InputError.single(tokenPath, 'not a bootstrap token ([a-z0-9]{6}.[a-z0-9]{16}); remove it and run node join to have a new one made');
+  const state: LocalState = {
+    dir,
+    pkiDir,
+    caCertHash: hash,
+    tokenId: token.slice(0, 6),
+    controlPlaneFiles: () => new Map(),
+    trustedChecksums: await readTrustedChecksums(dir),
+  };
+  return { state, secrets: new Map([['bootstrap-token', token]]) };
 }
 
 /** Records a manifest's checksum at its first download (`trusted-checksums`: `<sha256> <url>` lines). */

@@ -9,6 +9,7 @@
  * anything anywhere changed.
  */
 import { osFamily } from '../os/index.js';
+import { nodeNameHelper } from './bootstrap/host-values.js';
 import { endpointChecks } from './preflight/endpoint-check.js';
 import { FACTS_FUNCTION } from './preflight/facts.js';
 import { PROBLEM_HELPERS, kernelCheck, osCheck, portsCheck, resourcesCheck } from './preflight/local-checks.js';
@@ -51,6 +52,8 @@ export const preflightStep: Step = {
   appliesTo: () => true,
   helpers: (ctx) =>
     [
+      // A template host's name is read (and a hostname that cannot be a node name refused) as the script starts.
+      nodeNameHelper(ctx.host),
       PROBLEM_HELPERS,
       osCheck(ctx),
       ...(ctx.host.isControlPlane ? [resourcesCheck()] : []),

@@ -57,7 +57,7 @@ version = 3
 }
 
 /** The registry's real endpoint: Docker Hub's API is not at docker.io. */
-export function registryServer(registry: string): string {
+function registryServer(registry: string): string {
   return registry === 'docker.io' ? 'https://registry-1.docker.io' : `https://${registry}`;
 }
 

@@ -7,8 +7,9 @@
  * the cluster's certificate validity and key algorithm, so a later hand-run `kubeadm certs
  * renew` keeps them. Field lists per version: test/data/kubeadm-api/.
  *
- * Host values known only on the host (the node's IPv4 when its address is a name) appear as
- * NODE_IP_PLACEHOLDER, and the token as TOKEN_PLACEHOLDER: the step substitutes them.
+ * Host values known only on the host (the node's IPv4 when its address is a name; a template
+ * host's name and IPv4) appear as NODE_IP_PLACEHOLDER and NODE_NAME_PLACEHOLDER, and the token
+ * as TOKEN_PLACEHOLDER: the step substitutes them.
  */
 import { stringify } from 'yaml';
 import type { Cluster, Host, OsId } from '../cluster/types.js';
@@ -18,18 +19,19 @@ import { CONTAINERD_SOCKET } from './containerd.js';
 
 export const TOKEN_PLACEHOLDER = 'K8SPREP_BOOTSTRAP_TOKEN';
 export const NODE_IP_PLACEHOLDER = 'K8SPREP_NODE_IP';
+export const NODE_NAME_PLACEHOLDER = 'K8SPREP_NODE_NAME';
 /** kubeadm's default bind port for each control plane's apiserver. */
 export const APISERVER_BIND_PORT = 6443;
-export const KUBEADM_DIR = '/etc/kubernetes/k8sprep';
+const KUBEADM_DIR = '/etc/kubernetes/k8sprep';
 export const INIT_CONFIG = `${KUBEADM_DIR}/kubeadm-init.yaml`;
 export const JOIN_CONFIG = `${KUBEADM_DIR}/kubeadm-join.yaml`;
 export const TOKEN_CONFIG = `${KUBEADM_DIR}/token.yaml`;
-export const TOKEN_DESCRIPTION = 'k8sprep bootstrap token';
-export const TOKEN_GROUPS = ['system:bootstrappers:kubeadm:default-node-token'];
+const TOKEN_DESCRIPTION = 'k8sprep bootstrap token';
+const TOKEN_GROUPS = ['system:bootstrappers:kubeadm:default-node-token'];
 
 export type KubeadmApi = 'kubeadm.k8s.io/v1beta3' | 'kubeadm.k8s.io/v1beta4';
 
-export function kubeadmApi(cluster: Cluster): KubeadmApi {
+function kubeadmApi(cluster: Cluster): KubeadmApi {
   return cluster.kubernetes.version.minor >= 31 ? 'kubeadm.k8s.io/v1beta4' : 'kubeadm.k8s.io/v1beta3';
 }
 
@@ -39,7 +41,7 @@ export function nodeIp(host: Host): string {
 }
 
 /** Go's Duration text for whole hours, as kubeadm writes it: 8760h0m0s. */
-export function goDuration(hours: number): string {
+function goDuration(hours: number): string {
   const whole = Math.floor(hours);
   const minutes = Math.round((hours - whole) * 60);
   return `${whole}h${minutes}m0s`;
@@ -52,7 +54,7 @@ function kubeletExtraArgs(api: KubeadmApi, args: Record<string, string>): unknow
 function nodeRegistration(cluster: Cluster, host: Host, os: OsId): Record<string, unknown> {
   const api = kubeadmApi(cluster);
   const reg: Record<string, unknown> = {
-    name: host.name,
+    name: host.runtimeIdentity ? NODE_NAME_PLACEHOLDER : host.name,
     criSocket: CONTAINERD_SOCKET,
     kubeletExtraArgs: kubeletExtraArgs(api, { 'node-ip': nodeIp(host) }),
   };

@@ -141,7 +141,7 @@ export function haproxyManifest(cluster: Cluster): string {
 }
 
 /** keepalived's priority: the first control plane highest (MASTER), then descending in cluster-file order. */
-export function keepalivedPriority(cluster: Cluster, host: Host): number {
+function keepalivedPriority(cluster: Cluster, host: Host): number {
   return 101 - cluster.controlPlanes.indexOf(host);
 }
 

@@ -42,7 +42,7 @@ export function passwordSource(s: Pick<AuthSettings, 'passwordEnv' | 'env'>): st
 }
 
 /** The SSH/sudo password: the passwordEnv variable, else the --ask-pass answer (asked once per process). */
-export async function resolvePassword(s: Pick<AuthSettings, 'passwordEnv' | 'env' | 'prompts'>): Promise<string | undefined> {
+async function resolvePassword(s: Pick<AuthSettings, 'passwordEnv' | 'env' | 'prompts'>): Promise<string | undefined> {
   const fromEnv = s.passwordEnv ? s.env[s.passwordEnv] : undefined;
   if (fromEnv) return fromEnv;
   return s.prompts.password();

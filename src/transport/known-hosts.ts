@@ -60,7 +60,7 @@ export function parseKnownHosts(text: string): KnownHostEntry[] {
 }
 
 /** Whether an entry's host field names `name` (as made by knownHostsName). */
-export function entryMatchesHost(entry: KnownHostEntry, name: string): boolean {
+function entryMatchesHost(entry: KnownHostEntry, name: string): boolean {
   if (entry.hosts.startsWith('|1|')) {
     const [, , salt, hash] = entry.hosts.split('|');
     if (salt === undefined || hash === undefined) return false;
@@ -99,7 +99,7 @@ export function keyTypeOf(key: Buffer): string {
 }
 
 /** The host key algorithms that make a server present a key of `keyType` (RSA keys sign with SHA-2 first). */
-export function hostKeyAlgorithmsFor(keyType: string): string[] {
+function hostKeyAlgorithmsFor(keyType: string): string[] {
   return keyType === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [keyType];
 }
 

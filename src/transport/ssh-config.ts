@@ -88,8 +88,8 @@ export async function resolveSshConfig(q: SshConfigQuery): Promise<SshConfigForH
   const [mine, defaults] = await Promise.all([sshG(config, q), sshG('/dev/null', q)]);
   const out: SshConfigForHost = { identityFiles: [] };
   const differs = (key: string) => first(mine, key) !== undefined && first(mine, key) !== first(defaults, key);
-  if (differs('hostname')) out.hostName = first(mine, 'hostname') as string;
-  if (!q.user && differs('user')) out.user = first(mine, 'user') as string;
+  if (differs('hostname')) out.hostName = first(mine, 'hostname');
+  if (!q.user && differs('user')) out.user = first(mine, 'user');
   if (!q.port && differs('port')) out.port = Number(first(mine, 'port'));
   const files = mine.get('identityfile') ?? [];
   if (files.join('\n') !== (defaults.get('identityfile') ?? []).join('\n')) out.identityFiles = files;

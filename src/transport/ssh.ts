@@ -54,6 +54,7 @@ export class SshTransport implements Transport {
   private sudoPassword: Promise<string | undefined> | undefined;
   private readonly running = new Set<Running>();
   private closed = false;
+  private closing: Promise<void> | undefined;
   /** Set once the connection dropped: later calls fail at once instead of reconnecting mid-run. */
   private lost = false;
   /** The socket/keepalive error that came with the loss, if any. */
@@ -307,8 +308,16 @@ export class SshTransport implements Transport {
     });
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
+  /**
+   * Ends every running script and the connection. A second call waits for the first one's
+   * work: Ctrl-C starts the close, and the run's end must not exit before the TERM reached the host.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.stopAndDisconnect();
+    return this.closing;
+  }
+
+  private async stopAndDisconnect(): Promise<void> {
     this.closed = true;
     const runs = [...this.running];
     for (const run of runs) run.fail();
@@ -319,7 +328,8 @@ export class SshTransport implements Transport {
     if (live) {
       const root = this.endpoint.user === 'root';
       const sudoPassword = root ? undefined : await this.sudoPassword?.catch(() => undefined);
-      await Promise.all(runs.map((run) => (run.pgid === undefined ? undefined : stopSessionGroup(live, run.pgid, { root, sudoPassword }))));
+      const pgids = runs.flatMap((run) => (run.pgid === undefined ? [] : [run.pgid]));
+      await Promise.all(pgids.map((pgid) => stopSessionGroup(live, pgid, { root, sudoPassword })));
     }
     for (const run of runs) run.channel.close();
     const client = this.client ?? (await this.connecting?.catch(() => undefined));

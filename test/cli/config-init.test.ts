@@ -3,10 +3,11 @@
  * (util-linux `script`), answering the questions with keystrokes — each bad answer refused on
  * the spot with `config validate`'s own reason — and non-interactively from flags with --yes.
  * What it writes passes `config validate`, holds comments, and starts with the
- * yaml-language-server line. It never overwrites without --force, and without a terminal
+ * yaml-language-server line, which names the cluster.schema.json it writes beside the file
+ * (never someone else's file of that name). It never overwrites without --force, and without a terminal
  * and --yes it asks nothing and exits 2.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { checkAnswer } from '../../src/cli/config-init/answers.js';
@@ -46,7 +47,7 @@ async function answerAfter(t: PtyCli, previous: string, question: string, keys: 
 /** Commented YAML: the schema line first, comment lines, and `key: value  # why` lines. */
 function expectCommented(text: string): void {
   const lines = text.split('\n');
-  expect(lines[0]).toBe('# yaml-language-server: $schema=https://k8sprep.io/schema/cluster.schema.json');
+  expect(lines[0]).toBe('# yaml-language-server: $schema=./cluster.schema.json');
   expect(lines.filter((l) => /^\s*[a-zA-Z]+:.*\S\s+# \S/.test(l)).length).toBeGreaterThanOrEqual(10);
 }
 
@@ -206,6 +207,57 @@ describe('from flags', () => {
     const forced = await cli('config', 'init', '-c', 'keep.yaml', '--yes', '--force', ...HA, '--endpoint', '192.168.56.100');
     expect(forced.code).toBe(0);
     expect(readFileSync(path, 'utf8')).toContain('name: flags');
+  });
+});
+
+describe('the schema file beside it', () => {
+  const HOSTS = ['--host', 'cp1,192.168.56.11,control-plane,centos7'];
+  let schemaText = '';
+  beforeAll(async () => {
+    const r = await cli('config', 'schema');
+    expect(r.code).toBe(0);
+    schemaText = r.stdout;
+  });
+  /** A fresh directory under the work dir, with `files` in it. */
+  function dirWith(name: string, files: Record<string, string> = {}): string {
+    const dir = join(work.path, name);
+    mkdirSync(dir);
+    for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text);
+    return dir;
+  }
+
+  test('absent: written with what config schema prints, and said so', async () => {
+    const dir = dirWith('schema-absent');
+    const r = await cli('config', 'init', '-c', 'schema-absent/c.yaml', '--yes', ...HOSTS);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).toContain("wrote schema-absent/cluster.schema.json: the cluster file's JSON Schema");
+    expect(readFileSync(join(dir, 'cluster.schema.json'), 'utf8')).toBe(schemaText);
+    expect(statSync(join(dir, 'cluster.schema.json')).mode & 0o777).toBe(0o644);
+    expect(readFileSync(join(dir, 'c.yaml'), 'utf8').split('\n')[0]).toBe('# yaml-language-server: $schema=./cluster.schema.json');
+  });
+
+  test("another k8sprep version's schema is replaced; this version's is left as it is", async () => {
+    const old = `${JSON.stringify({ title: 'k8sprep Cluster (k8sprep.io/v1alpha0)', type: 'object' }, null, 2)}\n`;
+    const dir = dirWith('schema-old', { 'cluster.schema.json': old });
+    const r = await cli('config', 'init', '-c', 'schema-old/c.yaml', '--yes', ...HOSTS);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).toContain("replaced schema-old/cluster.schema.json (another k8sprep version's schema) with this version's");
+    expect(readFileSync(join(dir, 'cluster.schema.json'), 'utf8')).toBe(schemaText);
+    const again = await cli('config', 'init', '-c', 'schema-old/c.yaml', '--yes', '--force', ...HOSTS);
+    expect([again.code, again.stderr]).toEqual([0, '']);
+    expect(again.stdout).not.toContain('cluster.schema.json');
+  });
+
+  test("someone else's cluster.schema.json is left alone, and the cluster file then names no schema", async () => {
+    const foreign = '{"title": "my own cluster schema"}\n';
+    const dir = dirWith('schema-foreign', { 'cluster.schema.json': foreign });
+    const r = await cli('config', 'init', '-c', 'schema-foreign/c.yaml', '--yes', ...HOSTS);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe("note: schema-foreign/cluster.schema.json is not k8sprep's schema: left as it is, and schema-foreign/c.yaml names no schema (k8sprep config schema prints it)\n");
+    expect(readFileSync(join(dir, 'cluster.schema.json'), 'utf8')).toBe(foreign);
+    const text = readFileSync(join(dir, 'c.yaml'), 'utf8');
+    expect(text).not.toContain('yaml-language-server');
+    expect((await cli('config', 'validate', '-c', 'schema-foreign/c.yaml')).code).toBe(0);
   });
 });
 

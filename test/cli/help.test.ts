@@ -35,7 +35,7 @@ function section(help: string, name: string): string[] {
 }
 
 test('the manifest holds every command, so the checks below cover them all', () => {
-  const known = ['certs check', 'certs generate', 'certs hash', 'certs renew', 'config init', 'config schema', 'config validate', 'images list', 'node init'];
+  const known = ['certs check', 'certs generate', 'certs hash', 'certs renew', 'config init', 'config schema', 'config validate', 'images list', 'node init', 'node script'];
   expect(COMMANDS).toEqual(expect.arrayContaining(known));
   expect(COMMANDS.length).toBeGreaterThanOrEqual(known.length);
 });
@@ -140,7 +140,7 @@ test('bash completion (autocomplete) completes the space-separated commands and 
     expect(out.stderr).toBe('');
     return [...new Set(out.stdout.split('\n').filter(Boolean))].sort();
   };
-  expect(complete('node', '')).toEqual(['init', 'join', 'reset']);
+  expect(complete('node', '')).toEqual(['init', 'join', 'reset', 'script']);
   expect(complete('certs', 'ch')).toEqual(['check']);
   expect(complete('images', 'list', '--')).toEqual(['--config', '--json', '--no-color', '--version']);
 });

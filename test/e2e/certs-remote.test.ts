@@ -451,7 +451,7 @@ describe('certs renew failures stop the roll-out', () => {
     const cp2 = h('cp2');
     const old = await kubeTree(cp2);
     const cp3Before = await h('cp3').fileSnapshot(['/etc', '/var']);
-    let runId = '';
+    let runId: string;
     // crictl is first called by commit.sh, after the swap, waiting for the pods to stop.
     const r = await renewInterrupted(cp2, 'crictl', () => cp2.dropSshd());
     try {

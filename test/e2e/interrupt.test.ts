@@ -45,7 +45,7 @@ test('SIGINT with both hosts blocked mid-step: one line, scripts ended on the ho
     await Promise.all(blocks.map((b) => b.waitUntilBlocked(120_000)));
   } catch (err) {
     cli.child.kill('SIGKILL');
-    throw new Error(`${(err as Error).message}\nCLI stderr so far:\n${cli.stderr()}`);
+    throw new Error(`${(err as Error).message}\nCLI stderr so far:\n${cli.stderr()}`, { cause: err });
   }
   const blockedPids = await Promise.all(fleet.hosts.map(async (h) => Number((await h.readFile(`${BLOCK_DIR}/swapoff.waiting`)).trim())));
   for (const [i, h] of fleet.hosts.entries()) expect([h.name, await runningInHost(h, blockedPids[i]!)]).toEqual([h.name, true]);

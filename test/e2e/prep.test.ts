@@ -131,7 +131,7 @@ async function expectFile(host: TestHost, path: string, content: string | RegExp
   expect([host.name, path, (await host.stat(path)).mode & 0o7777]).toEqual([host.name, path, mode]);
 }
 
-const CENTOS_STEPS = ['preflight', 'os-release', 'hostname', 'swap', 'selinux', 'firewall', 'kernel-modules', 'sysctl', 'base-repos', 'package-repos', 'time-sync', 'proxy-tools', 'containerd-install', 'containerd', 'kubernetes-packages', 'crictl', 'images'];
+const CENTOS_STEPS = ['preflight', 'os-release', 'hostname', 'swap', 'selinux', 'firewall', 'kernel-modules', 'sysctl', 'base-repos', 'package-repos', 'time-sync', 'proxy-tools', 'containerd-install', 'containerd', 'kubernetes-packages', 'crictl', 'images', 'addon-images'];
 const ARCH_STEPS = CENTOS_STEPS.filter((s) => !['selinux', 'base-repos', 'package-repos'].includes(s));
 
 beforeAll(() => assertBuilt());
@@ -434,14 +434,16 @@ describe('two CentOS 7 and two Arch hosts, bare to prepared', () => {
   test('images from the mirror: the control plane all of kubeadm\'s, workers what runs on them', async () => {
     const all = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy'].map((c) => `${REPO}/${c}:v${VERSION}`);
     all.push(`${REPO}/coredns:v1.12.1`, PAUSE, `${REPO}/etcd:3.6.5-0`);
+    // The CNI's images keep their upstream names (pulled through the registry mirrors) and run on every node.
+    const calico = ['cni', 'node', 'kube-controllers'].map((c) => `quay.io/calico/${c}:v3.31.3`);
     for (const host of fleet.hosts) {
       const images = (await host.readFile('/var/lib/k8sprep-testhost/images')).split('\n').filter(Boolean).sort();
       if (host.name === 'c1') {
-        expect(images).toEqual([...all].sort());
+        expect(images).toEqual([...all, ...calico].sort());
         expect(await callsOf(host, 'kubeadm')).toContainEqual(['config', 'images', 'pull', '--kubernetes-version', VERSION, '--image-repository', REPO, '--cri-socket', 'unix:///run/containerd/containerd.sock']);
       } else {
-        expect(images).toEqual([`${REPO}/coredns:v1.12.1`, `${REPO}/kube-proxy:v${VERSION}`, PAUSE].sort());
-        expect((await callsOf(host, 'crictl')).filter((c) => c[0] === 'pull').map((c) => c[1])).toEqual([`${REPO}/kube-proxy:v${VERSION}`, `${REPO}/coredns:v1.12.1`, PAUSE]);
+        expect(images).toEqual([`${REPO}/coredns:v1.12.1`, `${REPO}/kube-proxy:v${VERSION}`, PAUSE, ...calico].sort());
+        expect((await callsOf(host, 'crictl')).filter((c) => c[0] === 'pull').map((c) => c[1])).toEqual([`${REPO}/kube-proxy:v${VERSION}`, `${REPO}/coredns:v1.12.1`, PAUSE, ...calico]);
         expect((await callsOf(host, 'kubeadm')).filter((c) => c.includes('pull'))).toEqual([]);
       }
     }

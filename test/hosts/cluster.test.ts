@@ -168,7 +168,7 @@ describe('the shared cluster', () => {
     const busy = async () => (await sh(w2, 'flock -n /var/lib/k8sprep-testcluster/.lock true || echo busy')).stdout === 'busy\n';
     for (let i = 0; i < 50 && !(await busy()); i++) await new Promise((r) => setTimeout(r, 100)); // flock starting
     expect(await busy()).toBe(true);
-    held.stdin!.end();
+    held.stdin.end();
     await released;
     expect(await busy()).toBe(false);
     await sh(cp1, 'rm /var/lib/k8sprep-testcluster/probe');
@@ -372,7 +372,7 @@ describe('kubectl and tokens', () => {
     const list = async () => (await kubeadm(cp1, 'token', 'list')).stdout.split('\n').filter(Boolean);
     const [header, row] = await list();
     // tabwriter columns: every cell of the row starts where its heading does.
-    const starts = (line: string) => [...line.matchAll(/(?:^| {3,})(\S)/g)].map((m) => m.index! + m[0].length - 1);
+    const starts = (line: string) => [...line.matchAll(/(?:^| {3,})(\S)/g)].map((m) => m.index + m[0].length - 1);
     expect(header!.split(/ {3,}/)).toEqual(['TOKEN', 'TTL', 'EXPIRES', 'USAGES', 'DESCRIPTION', 'EXTRA GROUPS']);
     expect(starts(row!)).toEqual(starts(header!));
     const expires = (await fleet.cluster.state()).tokens[0]!.expires!;

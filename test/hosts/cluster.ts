@@ -29,7 +29,7 @@ export class SharedCluster implements TestCluster {
   }
 
   log(): ClusterLogEntry[] {
-    let text = '';
+    let text: string;
     try {
       text = readFileSync(join(this.dir, 'log.jsonl'), 'utf8');
     } catch {

@@ -340,7 +340,7 @@ describe('a single control plane without an endpoint', () => {
       'DNS:lab1, DNS:kubernetes, DNS:kubernetes.default, DNS:kubernetes.default.svc, DNS:kubernetes.default.svc.cluster.local, IP Address:10.96.0.1, IP Address:10.0.0.5',
     );
     for (const f of ['admin.conf', 'super-admin.conf', 'scheduler.conf', 'controller-manager.conf']) {
-      expect((parse(readFileSync(join(tmp.path, 'nodes/lab1', f), 'utf8')) as any).clusters[0].cluster.server).toBe('https://10.0.0.5:6443');
+      expect((parse(readFileSync(join(tmp.path, 'nodes/lab1', f), 'utf8'))).clusters[0].cluster.server).toBe('https://10.0.0.5:6443');
     }
   });
 });

@@ -22,7 +22,7 @@ export const HOST_FORMAT = 'NAME,ADDRESS,ROLES[,OS] (ROLES: control-plane, worke
 export const DEFAULT_NAME = 'k8s';
 
 /** `cp1,192.168.10.11,control-plane+worker,centos7`; the values themselves are checked by the schema. */
-export function parseHostFlag(value: string): HostAnswer {
+function parseHostFlag(value: string): HostAnswer {
   const parts = value.split(',').map((p) => p.trim());
   const [name, address, roles, os] = parts;
   if (parts.length < 3 || parts.length > 4 || !name || !address || !roles) {

@@ -1,7 +1,7 @@
 /**
  * The cluster file `config init` writes: the same values as `clusterObject`, as YAML whose
  * comments say why each value is what it is (in the style of examples/), led by the
- * yaml-language-server line that gives editors the schema.
+ * yaml-language-server line that gives editors the schema (schema-file.ts keeps it beside).
  */
 import { parse } from 'yaml';
 import type { Cni } from '../../cluster/types.js';
@@ -15,14 +15,11 @@ import {
   VERSION_RANGES,
 } from './answers.js';
 
-/** Where editors find the cluster file's JSON Schema (`k8sprep config schema` prints the same). */
-export const SCHEMA_URL = 'https://k8sprep.io/schema/cluster.schema.json';
-
 const COMMENT_COLUMN = 36;
 
 /** Plain when YAML reads it back as the same string (not `123`, `true`, `a: b`), else double-quoted (JSON is valid YAML). */
 export function scalar(value: string): string {
-  if (/^[A-Za-z0-9_~/.][A-Za-z0-9_~/.@+-]*$/.test(value) && parse(`{v: ${value}}`)?.v === value) return value;
+  if (/^[A-Za-z0-9_~/.][A-Za-z0-9_~/.@+-]*$/.test(value) && (parse(`{v: ${value}}`) as { v?: unknown } | null)?.v === value) return value;
   return JSON.stringify(value);
 }
 
@@ -38,12 +35,13 @@ const CNI_NOTE: Record<Cni, string> = {
   none: 'calico | flannel | none; none: apply your own CNI after node init',
 };
 
-export function renderClusterFile(a: InitAnswers, writtenOn: Date): string {
+/** `schemaRef`: where the yaml-language-server line points editors (a path relative to the file); none, no line. */
+export function renderClusterFile(a: InitAnswers, writtenOn: Date, schemaRef?: string): string {
   const cps = controlPlaneCount(a);
   const workers = a.hosts.filter((h) => h.roles?.includes('worker')).length;
   const aliyun = a.mirrors === 'aliyun';
   const out: string[] = [
-    `# yaml-language-server: $schema=${SCHEMA_URL}`,
+    ...(schemaRef === undefined ? [] : [`# yaml-language-server: $schema=${schemaRef}`]),
     `# Written by \`k8sprep config init\` on ${writtenOn.toISOString().slice(0, 10)}: ${cps} control plane(s), ${workers} worker(s)` +
       `${a.endpoint ? ` behind ${a.endpoint.loadBalancer}` : ''}.`,
     '# Check it with `k8sprep config validate`; see every script it leads to with `k8sprep node init --dry-run`.',

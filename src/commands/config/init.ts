@@ -1,11 +1,12 @@
 import { Flags } from '@oclif/core';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { BaseCommand } from '../../cli/base.js';
 import { answersForYes, answersFromFlags, DEFAULT_NAME, HOST_FORMAT } from '../../cli/config-init/from-flags.js';
 import { askAnswers, isPromptCancel } from '../../cli/config-init/questions.js';
 import { renderClusterFile } from '../../cli/config-init/render.js';
+import { SCHEMA_FILE, SCHEMA_REF, schemaFileState, schemaPathBeside, updateSchemaFile } from '../../cli/config-init/schema-file.js';
 import { parseClusterText } from '../../cluster/load.js';
 import { InputError } from '../../errors.js';
 import { INTERRUPTED_EXIT } from '../../run/interrupt.js';
@@ -16,7 +17,7 @@ export default class ConfigInit extends BaseCommand {
     'Asks for the cluster name, the Kubernetes version, the hosts one by one (name, address, roles, OS), the API ' +
     'endpoint and its load balancer when there is more than one control plane, the CNI, the mirrors (aliyun with ' +
     'registry mirrors for China by default) and the SSH user and key; each answer is checked on the spot with the ' +
-    "rules of `config validate`. Writes a YAML file whose comments explain each value. The flags' values are the " +
+    "rules of `config validate`. Writes a YAML file whose comments explain each value, and beside it cluster.schema.json (the file's JSON Schema, which its first line points editors at; another file of that name that is not k8sprep's is left alone). The flags' values are the " +
     'defaults offered; with --yes nothing is asked and the flags are the answers. Refuses to overwrite a file ' +
     'without --force. Contacts no host.';
   static override examples = [
@@ -63,11 +64,18 @@ export default class ConfigInit extends BaseCommand {
         return this.exit(INTERRUPTED_EXIT);
       }
     }
-    const text = renderClusterFile(answers, new Date());
+    const schemaPath = schemaPathBeside(path);
+    const schemaState = await schemaFileState(schemaPath);
+    const text = renderClusterFile(answers, new Date(), schemaState === 'foreign' ? undefined : SCHEMA_REF);
     // What is written must pass `config validate`: a failure here is a bug in init, not input.
     parseClusterText(text, shown, path);
     await writeFile(path, text, { mode: 0o644, flag: flags.force ? 'w' : 'wx' });
     this.log(`wrote ${shown}: cluster ${answers.name ?? ''}, Kubernetes ${answers.version ?? ''}, ${answers.hosts.length} host(s)`);
+    const schemaShown = join(dirname(shown), SCHEMA_FILE);
+    const schemaDone = await updateSchemaFile(schemaPath, schemaState);
+    if (schemaDone === 'written') this.log(`wrote ${schemaShown}: the cluster file's JSON Schema, which its first line points editors at`);
+    if (schemaDone === 'replaced') this.log(`replaced ${schemaShown} (another k8sprep version's schema) with this version's`);
+    if (schemaState === 'foreign') process.stderr.write(`note: ${schemaShown} is not k8sprep's schema: left as it is, and ${shown} names no schema (k8sprep config schema prints it)\n`);
     this.log(`next: k8sprep config validate${flags.config ? ` -c ${shown}` : ''}; k8sprep node init --dry-run${flags.config ? ` -c ${shown}` : ''}`);
   }
 }

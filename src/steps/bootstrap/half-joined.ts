@@ -6,24 +6,25 @@
  * /etc/kubernetes/manifests. A node whose registration cannot be asked (the API is unreachable)
  * is never reset: the step fails and says why.
  */
+import { shq } from '../../script/quote.js';
 import { CONTAINERD_SOCKET } from '../../templates/containerd.js';
 import type { Step } from '../types.js';
-import { REGISTRATION } from './host-values.js';
+import { nodeNameHelper, nodeNameWord, REGISTRATION, textWithNodeName } from './host-values.js';
 
 export const halfJoinedStep: Step = {
   id: 'half-joined',
   title: 'Reset a node that an earlier join left half-joined',
   appliesTo: (ctx) => ctx.bootstrap?.initHost !== ctx.host.name,
-  helpers: () => REGISTRATION,
-  check: (ctx) => `case $(k8sprep_registration ${ctx.host.name}) in fresh | registered) return 0 ;; *) return 1 ;; esac`,
+  helpers: (ctx) => [nodeNameHelper(ctx.host), REGISTRATION],
+  check: (ctx) => `case $(k8sprep_registration ${nodeNameWord(ctx.host)}) in fresh | registered) return 0 ;; *) return 1 ;; esac`,
   apply: (ctx) =>
     [
       'local state',
-      `state=$(k8sprep_registration ${ctx.host.name})`,
+      `state=$(k8sprep_registration ${nodeNameWord(ctx.host)})`,
       'case $state in',
-      `  unknown:*) k8sprep_die "cannot tell whether ${ctx.host.name} is a registered node (\${state#unknown: }); nothing was reset" ;;`,
+      `  unknown:*) k8sprep_die ${textWithNodeName(ctx.host, 'cannot tell whether ', ' is a registered node (')}"\${state#unknown: }"${shq('); nothing was reset')} ;;`,
       'esac',
       `kubeadm reset -f --cri-socket ${CONTAINERD_SOCKET} >&2`,
-      `k8sprep_note "${ctx.host.name} was half-joined (kubeadm's files without a registered node): reset with kubeadm reset -f and joined again"`,
+      `k8sprep_note ${textWithNodeName(ctx.host, '', " was half-joined (kubeadm's files without a registered node): reset with kubeadm reset -f and joined again")}`,
     ].join('\n'),
 };

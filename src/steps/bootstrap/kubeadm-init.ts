@@ -11,23 +11,26 @@
 import { hostPort } from '../../cluster/net.js';
 import { type TemplateSpec, writeTemplate } from '../../script/files.js';
 import { shq } from '../../script/quote.js';
-import { INIT_CONFIG, initConfig, NODE_IP_PLACEHOLDER, TOKEN_PLACEHOLDER } from '../../templates/kubeadm-config.js';
+import { INIT_CONFIG, initConfig, NODE_IP_PLACEHOLDER, NODE_NAME_PLACEHOLDER, TOKEN_PLACEHOLDER } from '../../templates/kubeadm-config.js';
 import { INTERFACE_PLACEHOLDER, KUBE_VIP_MANIFEST, kubeVipManifest } from '../../templates/load-balancer.js';
 import type { Step, StepContext } from '../types.js';
-import { ADDRESS_INTERFACE, KUBECTL, nodeIpFunction, WAIT_READYZ } from './host-values.js';
+import { ADDRESS_INTERFACE, KUBECTL, nodeIpFunction, nodeNameFill, WAIT_READYZ } from './host-values.js';
 import { needsSuperAdminDuringInit } from './load-balancer.js';
 
 /** How long the endpoint may take to answer after init (kube-vip restarting with its new kubeconfig). */
 export const ENDPOINT_WAIT_SECONDS = 300;
 
-/** The kubeadm config file as the step writes it: the token a secret, the node's IP filled on the host. */
+/** The kubeadm config file as the step writes it: the token a secret, the node's IP (and a template host's name) filled on the host. */
 export function kubeadmConfigFile(ctx: StepContext, path: string, content: string): TemplateSpec {
   return {
     path,
     mode: '600',
     // The token's placeholder is replaced by the secret's; the heredoc carries it unexpanded.
     content: content.split(TOKEN_PLACEHOLDER).join(ctx.secret('bootstrap-token')),
-    fill: content.includes(NODE_IP_PLACEHOLDER) ? { [NODE_IP_PLACEHOLDER]: '$(k8sprep_node_ip)' } : {},
+    fill: {
+      ...(content.includes(NODE_IP_PLACEHOLDER) ? { [NODE_IP_PLACEHOLDER]: '$(k8sprep_node_ip)' } : {}),
+      ...(content.includes(NODE_NAME_PLACEHOLDER) ? nodeNameFill(ctx.host) : {}),
+    },
   };
 }
 
@@ -58,7 +61,7 @@ export const kubeadmInitStep: Step = {
   id: 'kubeadm-init',
   title: 'Create the cluster with kubeadm init (once)',
   appliesTo: (ctx) => ctx.bootstrap?.initHost === ctx.host.name,
-  helpers: (ctx) => [nodeIpFunction(ctx.host), ADDRESS_INTERFACE, KUBECTL, WAIT_READYZ, CLUSTER_EXISTS],
+  helpers: (ctx) => [nodeIpFunction(ctx), ADDRESS_INTERFACE, KUBECTL, WAIT_READYZ, CLUSTER_EXISTS],
   check: () => 'k8sprep_cluster_exists',
   apply: (ctx) => {
     const file = kubeadmConfigFile(ctx, INIT_CONFIG, initConfig(ctx.cluster, ctx.host, ctx.os));
@@ -70,7 +73,7 @@ export const kubeadmInitStep: Step = {
       'if [ -e /etc/kubernetes/manifests/kube-apiserver.yaml ]; then',
       '  # An earlier init got this far: give the API the time a restart takes before judging.',
       `  k8sprep_wait_readyz https://127.0.0.1:6443 60 && k8sprep_cluster_exists && return 0`,
-      `  k8sprep_die "kubeadm init ran on this node before but the cluster does not answer; to start over run: k8sprep node reset --hosts ${ctx.host.name} --yes (or kubeadm reset -f here), then node init again"`,
+      `  k8sprep_die ${shq(`kubeadm init ran on ${ctx.host.name} before but the cluster does not answer: to start over, run kubeadm reset -f on ${ctx.host.name} (it removes what init made), then k8sprep node init again`)}`,
       'fi',
       `kubeadm init --config ${INIT_CONFIG} >&2`,
       ...kubeVipSwitch(ctx),

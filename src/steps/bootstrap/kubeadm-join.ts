@@ -8,7 +8,7 @@
 import { JOIN_CONFIG, joinConfig } from '../../templates/kubeadm-config.js';
 import { writeTemplate } from '../../script/files.js';
 import type { Step, StepContext } from '../types.js';
-import { nodeIpFunction, REGISTRATION } from './host-values.js';
+import { nodeIpFunction, nodeNameHelper, nodeNameWord, REGISTRATION } from './host-values.js';
 import { kubeadmConfigFile } from './kubeadm-init.js';
 
 function caCertHash(ctx: StepContext): string {
@@ -22,11 +22,11 @@ export const kubeadmJoinStep: Step = {
   title: 'Join the cluster with kubeadm join',
   // Where it runs is the phase's placement: every node but the one that inits.
   appliesTo: (ctx) => ctx.bootstrap?.initHost !== ctx.host.name,
-  helpers: (ctx) => [nodeIpFunction(ctx.host), REGISTRATION],
-  check: (ctx) => `[ "$(k8sprep_registration ${ctx.host.name})" = registered ]`,
+  helpers: (ctx) => [nodeNameHelper(ctx.host), nodeIpFunction(ctx), REGISTRATION],
+  check: (ctx) => `[ "$(k8sprep_registration ${nodeNameWord(ctx.host)})" = registered ]`,
   // The kubelet registers its Node right after its TLS bootstrap: give it a minute.
   verify: (ctx) => `local _
-for _ in $(seq 30); do [ "$(k8sprep_registration ${ctx.host.name})" = registered ] && return 0; sleep 2; done
+for _ in $(seq 30); do [ "$(k8sprep_registration ${nodeNameWord(ctx.host)})" = registered ] && return 0; sleep 2; done
 return 1`,
   apply: (ctx) => {
     const file = kubeadmConfigFile(ctx, JOIN_CONFIG, joinConfig(ctx.cluster, ctx.host, ctx.os, caCertHash(ctx)));

@@ -33,7 +33,7 @@ export function needsSuperAdminDuringInit(ctx: StepContext): boolean {
 }
 
 function helpers(ctx: StepContext): string[] {
-  return [nodeIpFunction(ctx.host), ADDRESS_INTERFACE];
+  return [nodeIpFunction(ctx), ADDRESS_INTERFACE];
 }
 
 function kubeVipFile(ctx: StepContext, kubeconfig: '/etc/kubernetes/admin.conf' | '/etc/kubernetes/super-admin.conf'): TemplateSpec {

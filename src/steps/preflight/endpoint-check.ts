@@ -17,7 +17,7 @@ export function endpointChecks(ctx: StepContext): { helpers: string[]; calls: st
   const vip = ctx.cluster.vip;
   if (ctx.host.isControlPlane && vip && (lb === 'kube-vip' || lb === 'keepalived-haproxy')) {
     helpers.push(
-      nodeIpFunction(ctx.host),
+      nodeIpFunction(ctx),
       ADDRESS_INTERFACE,
       String.raw`# k8sprep_ip_int A.B.C.D: the address as one number.
 k8sprep_ip_int() { local a b c d; IFS=. read -r a b c d <<<"$1"; echo $(( (a << 24) + (b << 16) + (c << 8) + d )); }
