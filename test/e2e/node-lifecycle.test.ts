@@ -37,7 +37,7 @@ const RESET_PATHS = [
   '/etc/keepalived/keepalived.conf',
 ];
 
-/** What host preparation changes (files, firewalld's permanent configuration as the stand-in keeps it). */
+/** The files host preparation changes. */
 const PREPARED_PATHS = [
   '/etc/sysctl.d',
   '/etc/modules-load.d',
@@ -50,12 +50,12 @@ const PREPARED_PATHS = [
   '/etc/chrony.conf',
   '/etc/hosts',
   '/etc/hostname',
-  '/var/lib/k8sprep-testhost/firewalld/permanent',
 ];
 
 /**
  * The host as prep leaves its mark: every file and directory under PREPARED_PATHS (type, mode,
- * owner, content hash) as the host sees it, the installed package names, SELinux's mode.
+ * owner, content hash) as the host sees it, the installed package names, SELinux's mode,
+ * firewalld's permanent ports, sources and rich rules.
  */
 async function preparedState(host: TestHost): Promise<string[]> {
   const files = await sh(
@@ -64,7 +64,11 @@ async function preparedState(host: TestHost): Promise<string[]> {
   );
   const packages = await sh(host, "rpm -qa --qf '%{NAME}\\n' | sort");
   const selinux = await sh(host, 'getenforce');
-  return [...files.split('\n'), ...packages.split('\n').map((n) => `package ${n}`), `selinux ${selinux.trim()}`].filter((l) => l.trim() !== '');
+  // firewalld's permanent configuration, as firewalld lists it.
+  const firewalld = await sh(host, 'for z in public trusted; do echo "$z: $(firewall-offline-cmd --zone=$z --list-ports) / $(firewall-offline-cmd --zone=$z --list-sources) / $(firewall-offline-cmd --zone=$z --list-rich-rules | paste -sd,)"; done');
+  return [...files.split('\n'), ...packages.split('\n').map((n) => `package ${n}`), `selinux ${selinux.trim()}`, ...firewalld.split('\n').map((l) => `firewalld ${l}`)].filter(
+    (l) => l.trim() !== '',
+  );
 }
 
 /** The `server NAME ADDR:PORT` lines of a control plane's haproxy.cfg, as "NAME ADDR:PORT". */
@@ -293,6 +297,7 @@ describe('node join and node reset on a running cluster (keepalived-haproxy, Kub
       const prepared = await preparedState(w2);
       expect(prepared).not.toEqual(w2BeforePrep);
       expect(prepared).toContain('package kubeadm');
+      expect(prepared.filter((l) => l.startsWith('firewalld public:') && l.includes('10250/tcp'))).toHaveLength(1);
       const r = await rig.run(['node', 'reset', '--hosts', 'w2', '--yes', '--purge']);
       ok(r);
       expect(stepStatuses(r.summary, 'w2')).toEqual({ 'kubeadm-reset': 'unchanged', 'reset-cleanup': 'unchanged', purge: 'changed' });

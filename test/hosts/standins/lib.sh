@@ -96,6 +96,8 @@ th_pkg_put() {
   line=$(th_catalog_line "$name")
   IFS=$'\t' read -r _ _ _ _ bins _ _ <<<"$line"
   if [ -d "$TH_LIB/pkgfiles/$name" ]; then
+    # What the package lays down itself (not what was there): th_pkg_drop removes only that.
+    (cd "$TH_LIB/pkgfiles/$name" && find . ! -type d -printf '/%P\n') | while IFS= read -r f; do [ -e "$f" ] || echo "$f"; done >"$TH_STATE/pkgfiles-$name.list"
     cp -an "$TH_LIB/pkgfiles/$name/." /
   fi
   if [ -n "$bins" ] && [ "$bins" != - ]; then
@@ -108,21 +110,21 @@ th_pkg_put() {
   th_set_line "$TH_STATE/packages.db" "$name" "$name"$'\t'"$version"$'\t'"$release"$'\t'"$repo"
 }
 
-# th_pkg_drop NAME: forget NAME and remove its binaries and files, as rpm -e and pacman -R do:
-# a file as the package shipped it goes, a changed config file under /etc stays as .rpmsave,
-# the package's directories go when empty.
+# th_pkg_drop NAME: forget NAME and remove its binaries and the files it laid down, as rpm -e
+# and pacman -R do: a file as the package shipped it goes, a changed config file under /etc
+# stays as .rpmsave, the package's directories go when empty.
 th_pkg_drop() {
-  local bins bin tree=$TH_LIB/pkgfiles/$1 f d
+  local bins bin tree=$TH_LIB/pkgfiles/$1 list=$TH_STATE/pkgfiles-$1.list f d
   IFS=$'\t' read -r _ _ _ _ bins _ _ <<<"$(th_catalog_line "$1")"
   if [ -n "$bins" ] && [ "$bins" != - ]; then
     for bin in ${bins//,/ }; do rm -f "$bin"; done
   fi
-  if [ -d "$tree" ]; then
-    while IFS= read -r -d '' f; do
-      f=${f#"$tree"}
+  if [ -f "$list" ]; then
+    while IFS= read -r f; do
       if [ ! -e "$f" ]; then continue; fi
       if cmp -s "$tree$f" "$f" || [[ $f != /etc/* ]]; then rm -f "$f"; else mv -f "$f" "$f.rpmsave"; fi
-    done < <(find "$tree" ! -type d -print0)
+    done <"$list"
+    rm -f "$list"
     while IFS= read -r d; do rmdir "$d" 2>/dev/null || true; done < <(find "$tree" -mindepth 1 -depth -type d -printf '/%P\n')
   fi
   th_del_line "$TH_STATE/packages.db" "$1"
