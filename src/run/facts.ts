@@ -2,8 +2,8 @@
  * What a host's scripts report about it (`k8sprep_fact KEY VALUE` lines), parsed once, as they
  * arrive, into typed values: the cross-host checks compare them, and the summary reports what
  * the operator should know (a kernel that needs kubeadm's SystemVerification ignored, an API
- * server's version, Arch's repository version). Every key a script prints is known here;
- * `FACT_KEYS` is what a test holds the rendered scripts against.
+ * server's version, Arch's repository version). Every key a script prints is known here: a
+ * key without a parser is refused by `recordFact`, and the session logs it as a bug.
  */
 import { REPO_VERSION_FACT } from '../os/arch-kubernetes.js';
 import { FACT, TIME_SYNC } from '../steps/preflight/facts.js';
@@ -73,8 +73,6 @@ const PARSERS: Record<string, Parser> = {
     if (sha256 && url && /^[0-9a-f]{64}$/.test(sha256)) f.manifestSha256 = { sha256, url };
   },
 };
-
-const FACT_KEYS: readonly string[] = Object.keys(PARSERS);
 
 /** Records one fact line; false for a key no code reads (the session logs it as a bug). */
 export function recordFact(facts: HostFacts, key: string, value: string, receivedAt: number): boolean {

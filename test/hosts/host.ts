@@ -104,7 +104,7 @@ export class Host implements TestHost {
       };
       const timer = setTimeout(() => settle(this.failure(`did not start within ${timeoutMs} ms`, tail)), timeoutMs);
       const check = () => hostKey && sshd && this.initPid > 0 && settle();
-      lines(child.stdout!, (line) => {
+      lines(child.stdout, (line) => {
         log.write(`${line}\n`);
         const [tag, ...rest] = line.split(' ');
         if (tag === 'TH-PID') this.adopt(Number(rest[0]), child.pid!);
@@ -114,7 +114,7 @@ export class Host implements TestHost {
         }
         check();
       });
-      lines(child.stderr!, (line) => {
+      lines(child.stderr, (line) => {
         log.write(`${line}\n`);
         tail.push(line);
         if (tail.length > 20) tail.shift();

@@ -10,7 +10,7 @@
 import type { Host } from '../../cluster/types.js';
 import { MANIFEST_DIR, STATIC_PODS } from '../../pki/layout.js';
 import { httpsUrl, nodeApiHost } from '../../pki/spec.js';
-import { shq, shqAll } from '../../script/quote.js';
+import { shq } from '../../script/quote.js';
 import { RENEW_EVENT } from './renew-journal.js';
 
 export interface CommitScriptInput {
