@@ -150,15 +150,20 @@ async function sample(c: Contender, shape: Shape): Promise<Sample> {
         const clusterFile = join(dir, 'cluster.yaml');
         const controlPlanes = Object.fromEntries(fleet.hosts.slice(0, shape.controlPlanes).map((h) => [h.name, { roles: ['control-plane'] }]));
         const cniManifest = { url: `${files.url}/calico.yaml`, sha256: createHash('sha256').update(calico).digest('hex') };
-        const spec = { controlPlaneEndpoint: { host: ipAt(parseSubnet(fleet.subnet), 100), loadBalancer: 'kube-vip' }, kubernetes: { version: VERSION, cniManifest } };
+        const spec = {
+          controlPlaneEndpoint: { host: ipAt(parseSubnet(fleet.subnet), 100), loadBalancer: 'kube-vip' },
+          kubernetes: { version: VERSION, cniManifest },
+        };
         writeFileSync(clusterFile, fleet.clusterYaml({ version: VERSION, name: 'bench', spec, hosts: controlPlanes }));
         const run: Run = { fleet, dir, clusterFile, shape };
         await c.prepare(run);
         const s = await c.run(run);
-        if (s.outcome.failed.length > 0) throw new Error(`${c.label} on ${label(shape)}: hosts failed, so its time means nothing:\n  ${s.outcome.failed.join('\n  ')}`);
+        if (s.outcome.failed.length > 0)
+          throw new Error(`${c.label} on ${label(shape)}: hosts failed, so its time means nothing:\n  ${s.outcome.failed.join('\n  ')}`);
         const notReady = (await fleet.cluster.state()).nodes.filter((n) => n.ready !== 'True').map((n) => n.name);
         const missing = fleet.hosts.length - (await fleet.cluster.state()).nodes.length;
-        if (notReady.length > 0 || missing > 0) throw new Error(`${c.label} on ${label(shape)}: not every node Ready (${notReady.join(', ')}; ${missing} missing)`);
+        if (notReady.length > 0 || missing > 0)
+          throw new Error(`${c.label} on ${label(shape)}: not every node Ready (${notReady.join(', ')}; ${missing} missing)`);
         return s;
       } finally {
         await files.close();
@@ -203,7 +208,11 @@ export async function benchBootstrap(opts: { shapes?: Shape[]; runs?: number; lo
     }
     const k = median(times.get('k8sprep') ?? []);
     const f = median(times.get('floor') ?? []);
-    for (const line of table([['shape', 'k8sprep', 'floor', 'k8sprep / floor'], [label(shape), fmtMs(k), fmtMs(f), `${(k / f).toFixed(2)}x`]])) log(`    ${line}`);
+    for (const line of table([
+      ['shape', 'k8sprep', 'floor', 'k8sprep / floor'],
+      [label(shape), fmtMs(k), fmtMs(f), `${(k / f).toFixed(2)}x`],
+    ]))
+      log(`    ${line}`);
     const t = target('bootstrap', `k8sprep / critical-path floor (${label(shape)})`, k / f, '<=', GOAL);
     if (label(shape) === TARGET_SHAPE) {
       log(`    ${targetLine(t)}`);

@@ -135,7 +135,10 @@ export const ansibleContender: Contender = {
     const dir = ansibleDir(run);
     const args = ['-i', join(dir, 'inventory.yml'), join(dir, 'playbook.yml'), '-e', `k8sprep_run_id=${runId}`];
     const r = await runProcess('ansible-playbook', args, { cwd: dir, env: ansibleEnv(run), cpu: true });
-    const outcome = parseRecap(r.stdout, run.fleet.hosts.map((h) => h.name));
+    const outcome = parseRecap(
+      r.stdout,
+      run.fleet.hosts.map((h) => h.name),
+    );
     if (r.code !== 0 && outcome.failed.length === 0) outcome.failed.push(`ansible-playbook exit ${r.code}: ${tail(r.stdout + r.stderr, 10)}`);
     if (outcome.failed.length > 0) outcome.failed.push(`ansible output:\n${tail(r.stdout + r.stderr, 25)}`);
     return { ms: r.ms, cpuMs: r.cpuMs ?? NaN, outcome };

@@ -143,7 +143,16 @@ export const sshScriptContender: Contender = {
     const out = join(run.dir, `out-${runId}`);
     mkdirSync(out);
     const ssh = join(run.fleet.home, '.ssh');
-    const args = [PARALLEL_SSH, join(run.dir, 'scripts'), join(run.dir, 'hosts.txt'), String(run.parallel), runId, join(ssh, 'id_ed25519'), join(ssh, 'known_hosts'), out];
+    const args = [
+      PARALLEL_SSH,
+      join(run.dir, 'scripts'),
+      join(run.dir, 'hosts.txt'),
+      String(run.parallel),
+      runId,
+      join(ssh, 'id_ed25519'),
+      join(ssh, 'known_hosts'),
+      out,
+    ];
     const r = await runProcess('bash', args, { cwd: run.dir, cpu: true });
     const outcome = parseOutputs(out, run.fleet);
     if (r.code !== 0 && outcome.failed.length === 0) outcome.failed.push(`parallel-ssh.sh exit ${r.code}: ${tail(r.stderr, 10)}`);

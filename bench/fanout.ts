@@ -25,7 +25,21 @@ import { join } from 'node:path';
 import { loadClusterFile } from '../src/cluster/load.js';
 import { assertBuilt } from '../test/helpers/cli.js';
 import { requireTools, type TestFleet, type TestHostSpec } from '../test/hosts/index.js';
-import { fmtDeltaMs, fmtMs, isAborting, median, type Log, requireCommand, rotate, runProcess, stdoutLog, table, type Target, target, targetLine } from './common.js';
+import {
+  fmtDeltaMs,
+  fmtMs,
+  isAborting,
+  median,
+  type Log,
+  requireCommand,
+  rotate,
+  runProcess,
+  stdoutLog,
+  table,
+  type Target,
+  target,
+  targetLine,
+} from './common.js';
 import { ansibleContender } from './fanout-ansible.js';
 import { withFleet } from './fleet.js';
 import { type Contender, type FleetRun, hostFloorContender, k8sprepContender, type Outcome, sshScriptContender, type Timing } from './fanout-contenders.js';
@@ -68,7 +82,8 @@ function checkOutcome(c: Contender, mode: Mode, o: Outcome, n: number): void {
 /** A problem when the runs from bare did not all change the same number of steps. */
 function sameWorkProblem(n: number, samples: Samples): string | undefined {
   const counts = [...samples].flatMap(([id, m]) => m.bare.map((t) => `${id} ${t.outcome.changed}`));
-  if (new Set(counts.map((c) => c.split(' ')[1])).size > 1) return `fan-out ${n} hosts: the runs from bare changed different numbers of steps: ${counts.join(', ')}`;
+  if (new Set(counts.map((c) => c.split(' ')[1])).size > 1)
+    return `fan-out ${n} hosts: the runs from bare changed different numbers of steps: ${counts.join(', ')}`;
   return undefined;
 }
 
@@ -106,7 +121,18 @@ function sessionCost(): Promise<number> {
   return withHosts(1, async (fleet) => {
     const host = fleet.hosts[0]!;
     const ssh = join(fleet.home, '.ssh');
-    const args = ['-F', '/dev/null', '-i', join(ssh, 'id_ed25519'), '-o', `UserKnownHostsFile=${join(ssh, 'known_hosts')}`, '-o', 'BatchMode=yes', `root@${host.address}`, 'true'];
+    const args = [
+      '-F',
+      '/dev/null',
+      '-i',
+      join(ssh, 'id_ed25519'),
+      '-o',
+      `UserKnownHostsFile=${join(ssh, 'known_hosts')}`,
+      '-o',
+      'BatchMode=yes',
+      `root@${host.address}`,
+      'true',
+    ];
     const times: number[] = [];
     for (let i = 0; i < 5; i++) times.push((await runProcess('ssh', args)).ms);
     return median(times);
@@ -119,7 +145,12 @@ function report(n: number, runs: number, contenders: readonly Contender[], sampl
   log(`  ${n} host${n === 1 ? '' : 's'} (${n - arch} CentOS 7, ${arch} Arch), median of ${runs}:`);
   const rows = [
     ['contender', 'bare (fresh hosts)', 're-run (no changes)', 'CPU of its processes here, bare / re-run'],
-    ...contenders.map((c) => [c.label, fmtMs(med(c.id, 'bare')), fmtMs(med(c.id, 're-run')), `${fmtMs(med(c.id, 'bare', 'cpuMs'))} / ${fmtMs(med(c.id, 're-run', 'cpuMs'))}`]),
+    ...contenders.map((c) => [
+      c.label,
+      fmtMs(med(c.id, 'bare')),
+      fmtMs(med(c.id, 're-run')),
+      `${fmtMs(med(c.id, 'bare', 'cpuMs'))} / ${fmtMs(med(c.id, 're-run', 'cpuMs'))}`,
+    ]),
   ];
   for (const line of table(rows)) log(`    ${line}`);
   const has = (id: string) => contenders.some((c) => c.id === id);
@@ -190,7 +221,15 @@ export async function benchFanout(opts: { sizes?: number[]; runs?: number; conte
       log(`  ${mismatch}`);
       result.failures.push(mismatch);
     }
-    result.targets.push(...report(n, runs, contenders.filter((c) => !failed.has(c.id)), samples, log));
+    result.targets.push(
+      ...report(
+        n,
+        runs,
+        contenders.filter((c) => !failed.has(c.id)),
+        samples,
+        log,
+      ),
+    );
   }
   if (!sizes.includes(TARGET_HOSTS)) log(`  (the targets are stated at ${TARGET_HOSTS} hosts, not measured in this run)`);
   return result;

@@ -195,7 +195,9 @@ export async function benchPki(opts: { runs?: number; log?: Log } = {}): Promise
           await runScript(script, odir);
         }),
       );
-      log(`  run ${i + 1}: floor ${(result.floorMs[i] ?? 0).toFixed(0)} ms, k8sprep ${(result.k8sprepMs[i] ?? 0).toFixed(0)} ms, openssl ${(result.opensslMs[i] ?? 0).toFixed(0)} ms`);
+      log(
+        `  run ${i + 1}: floor ${(result.floorMs[i] ?? 0).toFixed(0)} ms, k8sprep ${(result.k8sprepMs[i] ?? 0).toFixed(0)} ms, openssl ${(result.opensslMs[i] ?? 0).toFixed(0)} ms`,
+      );
     }
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -32,7 +32,13 @@ function usageError(message: string): never {
 function parseCli() {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { runs: { type: 'string' }, hosts: { type: 'string' }, contenders: { type: 'string' }, shapes: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      runs: { type: 'string' },
+      hosts: { type: 'string' },
+      contenders: { type: 'string' },
+      shapes: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
@@ -47,7 +53,8 @@ function parseCli() {
   if (sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 200)) usageError('--hosts: fleet sizes from 1 to 200, comma-separated');
   const ids = (values.contenders ?? process.env.BENCH_CONTENDERS)?.split(',');
   const contenders = ids ? CONTENDERS.filter((c) => ids.includes(c.id)) : CONTENDERS;
-  if (ids && (contenders.length !== ids.length || !ids.includes('k8sprep'))) usageError(`--contenders: k8sprep and any of ${CONTENDERS.map((c) => c.id).join(', ')}`);
+  if (ids && (contenders.length !== ids.length || !ids.includes('k8sprep')))
+    usageError(`--contenders: k8sprep and any of ${CONTENDERS.map((c) => c.id).join(', ')}`);
   const parts: Part[] = positionals.length > 0 ? PARTS.filter((p) => positionals.includes(p)) : [...PARTS];
   let shapes: Shape[];
   try {
@@ -70,7 +77,11 @@ async function main(): Promise<void> {
     });
   }
   const log = (line: string) => process.stdout.write(`${line}\n`);
-  log(`k8sprep benchmarks: ${parts.join(', ')}; ${availableParallelism()} CPU(s) (${cpus()[0]?.model ?? '?'}), load ${loadavg().map((l) => l.toFixed(1)).join(' ')}, Node ${process.version}`);
+  log(
+    `k8sprep benchmarks: ${parts.join(', ')}; ${availableParallelism()} CPU(s) (${cpus()[0]?.model ?? '?'}), load ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}, Node ${process.version}`,
+  );
   const targets: Target[] = [];
   const failures: string[] = [];
   const runsOf = (fallback: number) => ({ runs: runs ?? fallback, log });

@@ -51,7 +51,9 @@ export function certsCheckRemoteAction(cluster: Cluster, hosts: readonly Host[],
         node.root = `${host.address}:${KUBE_DIR}`;
         if (files.noKubeDir) node.problems.unshift(`${KUBE_DIR} does not exist on the host`);
         for (const p of files.pending) {
-          node.problems.push(`certs renew run ${p.runId} was interrupted (${p.state}) and has not finished: run \`k8sprep certs renew --hosts ${host.name}\` to complete it`);
+          node.problems.push(
+            `certs renew run ${p.runId} was interrupted (${p.state}) and has not finished: run \`k8sprep certs renew --hosts ${host.name}\` to complete it`,
+          );
         }
         nodes.push({ node, files });
       }

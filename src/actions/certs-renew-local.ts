@@ -33,9 +33,17 @@ export async function refreshNodeTree(localPkiDir: string, host: Host, plan: Hos
   const path = join(localPkiDir, nodeRoot(host.name));
   const files = treeFiles(plan);
   if (!existsSync(path)) return { host: host.name, path, action: 'not-updated', files: 0, reason: 'the local PKI has no tree for this host' };
-  const foreign = Object.entries(plan.caSources).filter(([, source]) => source !== 'local').map(([id]) => id);
+  const foreign = Object.entries(plan.caSources)
+    .filter(([, source]) => source !== 'local')
+    .map(([id]) => id);
   if (foreign.length > 0) {
-    return { host: host.name, path, action: 'not-updated', files: 0, reason: `signed with the host's own ${foreign.join(', ')}, not the local PKI's: the tree is not this host's PKI` };
+    return {
+      host: host.name,
+      path,
+      action: 'not-updated',
+      files: 0,
+      reason: `signed with the host's own ${foreign.join(', ')}, not the local PKI's: the tree is not this host's PKI`,
+    };
   }
   if (dryRun) return { host: host.name, path, action: 'would-update', files: files.length };
   try {
@@ -49,7 +57,8 @@ export async function refreshNodeTree(localPkiDir: string, host: Host, plan: Hos
 export async function updateLocalAdminConf(path: string, from: string, plan: HostRenewalPlan | undefined): Promise<RenewSummary['localAdminConf']> {
   const renewed = plan?.files.find((f) => f.rel === 'admin.conf');
   const creds = renewed ? parseKubeconfig(renewed.content) : undefined;
-  if (!creds || typeof creds === 'string' || !creds.certPem || !creds.keyPem) return { path, action: 'not-updated', reason: `${from} has no renewed admin.conf` };
+  if (!creds || typeof creds === 'string' || !creds.certPem || !creds.keyPem)
+    return { path, action: 'not-updated', reason: `${from} has no renewed admin.conf` };
   try {
     const text = replaceClientCredentials(await readFile(path, 'utf8'), creds.certPem, creds.keyPem);
     await writeFileAtomic(path, text, { mode: MODES.kubeconfig });

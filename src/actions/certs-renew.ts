@@ -81,7 +81,13 @@ export function certsRenewAction(cluster: Cluster, hosts: readonly Host[], opts:
     phases: [renew, localState],
     summary: () => {
       const list = hosts.map((h) => reports.get(h.name) ?? emptyReport(h, 'not-run'));
-      const summary: RenewSummary = { runId: opts.runId, dryRun: opts.dryRun, ok: list.every((r) => r.status !== 'failed'), validityHours: opts.validityHours, hosts: list };
+      const summary: RenewSummary = {
+        runId: opts.runId,
+        dryRun: opts.dryRun,
+        ok: list.every((r) => r.status !== 'failed'),
+        validityHours: opts.validityHours,
+        hosts: list,
+      };
       if (localTrees.length > 0) summary.localTrees = localTrees;
       if (localAdminConf) summary.localAdminConf = localAdminConf;
       return summary;
@@ -90,7 +96,13 @@ export function certsRenewAction(cluster: Cluster, hosts: readonly Host[], opts:
 }
 
 /** One control plane's renewal; fills `report` and rethrows a failure for the runner. */
-async function renewOnHost(session: HostSession, ctx: PhaseContext, cluster: Cluster, opts: RenewOptions, report: HostRenewReport): Promise<HostRenewalPlan | undefined> {
+async function renewOnHost(
+  session: HostSession,
+  ctx: PhaseContext,
+  cluster: Cluster,
+  opts: RenewOptions,
+  report: HostRenewReport,
+): Promise<HostRenewalPlan | undefined> {
   const { host } = session;
   const started = Date.now();
   report.status = opts.dryRun ? 'planned' : 'renewed';

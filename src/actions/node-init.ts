@@ -55,7 +55,9 @@ export function bootstrapPhases(): Phase[] {
         const first = session.facts.manifestSha256;
         if (!first || session.isDryRun) return;
         await recordTrustedChecksum(ctx.cluster.stateDir, first.url, first.sha256);
-        session.notes.push(`${first.url} had no known checksum: trusted on first use, sha256 ${first.sha256} recorded in ${join(ctx.cluster.stateDir, 'trusted-checksums')}`);
+        session.notes.push(
+          `${first.url} had no known checksum: trusted on first use, sha256 ${first.sha256} recorded in ${join(ctx.cluster.stateDir, 'trusted-checksums')}`,
+        );
       },
     },
     { id: 'ready', title: 'every node Ready', placement: parallel(HOSTS.firstControlPlane), needs: ['cni'], steps: [nodesReadyStep] },

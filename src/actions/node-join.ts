@@ -25,14 +25,43 @@ const targetControlPlanes: Placement['hosts'] = (ctx) => ctx.targets.filter((h) 
 
 export function nodeJoinPhases(): Phase[] {
   return [
-    { id: 'cluster-facts', title: "the cluster's hosts, for preflight's comparisons (read-only)", placement: parallel(HOSTS.existing), steps: [clusterFactsStep] },
+    {
+      id: 'cluster-facts',
+      title: "the cluster's hosts, for preflight's comparisons (read-only)",
+      placement: parallel(HOSTS.existing),
+      steps: [clusterFactsStep],
+    },
     preflightPhase,
     { ...clusterCheckPhase, needs: ['preflight'] },
     { ...prepPhase, needs: [CLUSTER_CHECK] },
-    { id: 'certs', title: 'certificates on the new control planes', placement: parallel(targetControlPlanes), needs: [CLUSTER_CHECK], steps: [halfJoinedStep, pkiFilesStep] },
-    { id: 'load-balancer', title: 'the API load balancer on the new control planes', placement: parallel(targetControlPlanes), needs: [CLUSTER_CHECK], steps: [kubeVipStep, haproxyStep, keepalivedStep] },
-    { id: 'update-cluster', title: 'the existing hosts learn the new ones (/etc/hosts, haproxy backends)', placement: parallel(HOSTS.existing), needs: [CLUSTER_CHECK], steps: [hostnameStep, haproxyStep] },
-    { id: 'token', title: 'the bootstrap token, valid for the joins', placement: parallel(HOSTS.operator), needs: [CLUSTER_CHECK], steps: [bootstrapTokenStep] },
+    {
+      id: 'certs',
+      title: 'certificates on the new control planes',
+      placement: parallel(targetControlPlanes),
+      needs: [CLUSTER_CHECK],
+      steps: [halfJoinedStep, pkiFilesStep],
+    },
+    {
+      id: 'load-balancer',
+      title: 'the API load balancer on the new control planes',
+      placement: parallel(targetControlPlanes),
+      needs: [CLUSTER_CHECK],
+      steps: [kubeVipStep, haproxyStep, keepalivedStep],
+    },
+    {
+      id: 'update-cluster',
+      title: 'the existing hosts learn the new ones (/etc/hosts, haproxy backends)',
+      placement: parallel(HOSTS.existing),
+      needs: [CLUSTER_CHECK],
+      steps: [hostnameStep, haproxyStep],
+    },
+    {
+      id: 'token',
+      title: 'the bootstrap token, valid for the joins',
+      placement: parallel(HOSTS.operator),
+      needs: [CLUSTER_CHECK],
+      steps: [bootstrapTokenStep],
+    },
     {
       id: 'join-control-plane',
       title: 'control planes join, one at a time',

@@ -37,7 +37,12 @@ export function nodeResetPhases(cluster: Cluster, targets: readonly Host[], opts
   if (isTeardown(cluster, targets)) {
     return [
       { id: 'reset-workers', title: 'reset the workers', placement: { hosts: () => workers, order: 'parallel' }, steps: resetSteps },
-      { id: 'reset-control-planes', title: 'reset the control planes, one at a time', placement: { hosts: () => controlPlanes, order: 'one-at-a-time', stopAtFirstFailure: true }, steps: resetSteps },
+      {
+        id: 'reset-control-planes',
+        title: 'reset the control planes, one at a time',
+        placement: { hosts: () => controlPlanes, order: 'one-at-a-time', stopAtFirstFailure: true },
+        steps: resetSteps,
+      },
     ];
   }
   const names = (hosts: readonly Host[]) => hosts.map((h) => h.name);
@@ -51,13 +56,31 @@ export function nodeResetPhases(cluster: Cluster, targets: readonly Host[], opts
   for (const cp of cluster.controlPlanes.filter((h) => targets.includes(h))) {
     phases.push(
       { id: `reset-${cp.name}`, title: `reset ${cp.name}`, placement: only(cp), needs: [previous], steps: resetSteps },
-      { id: `etcd-member-${cp.name}`, title: `${cp.name} is no etcd member`, placement: operator, needs: [`reset-${cp.name}`], steps: [etcdMemberGoneStep(cp.name)] },
-      { id: `delete-node-${cp.name}`, title: `delete ${cp.name}'s node`, placement: operator, needs: [`etcd-member-${cp.name}`], steps: [deleteNodesStep([cp.name])] },
+      {
+        id: `etcd-member-${cp.name}`,
+        title: `${cp.name} is no etcd member`,
+        placement: operator,
+        needs: [`reset-${cp.name}`],
+        steps: [etcdMemberGoneStep(cp.name)],
+      },
+      {
+        id: `delete-node-${cp.name}`,
+        title: `delete ${cp.name}'s node`,
+        placement: operator,
+        needs: [`etcd-member-${cp.name}`],
+        steps: [deleteNodesStep([cp.name])],
+      },
     );
     previous = `delete-node-${cp.name}`;
   }
   if (controlPlanes.length > 0) {
-    phases.push({ id: 'update-cluster', title: "the remaining control planes' haproxy drops the ones that left", placement: { hosts: HOSTS.existingControlPlanes, order: 'parallel' }, needs: [previous], steps: [haproxyStep] });
+    phases.push({
+      id: 'update-cluster',
+      title: "the remaining control planes' haproxy drops the ones that left",
+      placement: { hosts: HOSTS.existingControlPlanes, order: 'parallel' },
+      needs: [previous],
+      steps: [haproxyStep],
+    });
   }
   return phases;
 }

@@ -79,13 +79,17 @@ export function planNodeScript(cluster: Cluster, host: Host, os: OsId, state: Lo
 
 function checkFlags(opts: NodeScriptOptions): void {
   if (opts.hosts !== undefined && (opts.role !== undefined || opts.os !== undefined)) {
-    throw InputError.single(opts.role !== undefined ? '--role' : '--os', 'cannot be combined with --hosts (a host of the cluster file has its role and OS there)');
+    throw InputError.single(
+      opts.role !== undefined ? '--role' : '--os',
+      'cannot be combined with --hosts (a host of the cluster file has its role and OS there)',
+    );
   }
   if (opts.hosts === undefined && opts.role === undefined) throw InputError.single('--hosts', 'or --role worker with --os is required');
   if (opts.role !== undefined) {
     const roles = opts.role.split(',').map((r) => r.trim());
     if (roles.includes('control-plane')) throw InputError.single('--role', `only worker: ${CONTROL_PLANE_REFUSAL}`);
-    if (roles.length !== 1 || roles[0] !== 'worker') throw InputError.single('--role', `${JSON.stringify(opts.role)} is not a role a node script makes: worker`);
+    if (roles.length !== 1 || roles[0] !== 'worker')
+      throw InputError.single('--role', `${JSON.stringify(opts.role)} is not a role a node script makes: worker`);
     if (opts.os === undefined) throw InputError.single('--os', 'is required with --role: centos7 or arch (the scripts are made for one OS)');
   }
 }
@@ -104,11 +108,18 @@ function namedWorkers(cluster: Cluster, names: string, several: boolean): { host
   const hosts = selectHosts(cluster, names);
   const controlPlanes = hosts.filter((h) => h.isControlPlane);
   if (controlPlanes.length > 0) throw InputError.single('--hosts', `${controlPlanes.map((h) => h.name).join(', ')}: a control plane; ${CONTROL_PLANE_REFUSAL}`);
-  if (hosts.length > 1 && !several) throw InputError.single('--out', `is required for ${hosts.length} hosts: standard output holds one host's file (--out DIR writes one per host)`);
+  if (hosts.length > 1 && !several)
+    throw InputError.single('--out', `is required for ${hosts.length} hosts: standard output holds one host's file (--out DIR writes one per host)`);
   const undeclared = hosts.filter((h) => !h.os);
   if (undeclared.length > 0) {
     throw new InputError(
-      cluster.source.locate(undeclared.map((h) => ({ path: ['spec', 'hosts', h.index, 'os'], locateAt: ['spec', 'hosts', h.index], reason: 'needed by node script, which contacts no host: declare centos7 or arch' }))),
+      cluster.source.locate(
+        undeclared.map((h) => ({
+          path: ['spec', 'hosts', h.index, 'os'],
+          locateAt: ['spec', 'hosts', h.index],
+          reason: 'needed by node script, which contacts no host: declare centos7 or arch',
+        })),
+      ),
     );
   }
   return hosts.map((h) => ({ host: h, os: h.os as OsId }));

@@ -26,12 +26,11 @@ class K8sprepCommandHelp extends CommandHelp {
       .map((a) => (a.required ? a.name.toUpperCase() : `[${a.name.toUpperCase()}]`));
     const visible = Object.values(this.command.flags ?? {}).filter((f) => !f.hidden);
     // The command's own flags first; the ones every command takes (--no-color) at the end.
-    const flags = [...visible.filter((f) => f.helpGroup !== 'GLOBAL'), ...visible.filter((f) => f.helpGroup === 'GLOBAL')]
-      .map((f) => {
-        const name = f.char ? `-${f.char}` : `--${f.name}`;
-        const usage = f.type === 'option' ? `${name} ${valueName(f)}` : name;
-        return f.required ? usage : `[${usage}]`;
-      });
+    const flags = [...visible.filter((f) => f.helpGroup !== 'GLOBAL'), ...visible.filter((f) => f.helpGroup === 'GLOBAL')].map((f) => {
+      const name = f.char ? `-${f.char}` : `--${f.name}`;
+      const usage = f.type === 'option' ? `${name} ${valueName(f)}` : name;
+      return f.required ? usage : `[${usage}]`;
+    });
     return ['<%= command.id %>', ...args, ...flags].join(' ');
   }
 }

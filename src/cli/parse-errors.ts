@@ -53,5 +53,5 @@ function parseFailureProblems(err: ParseFailure): InputProblem[] {
 
 export function parseFailure(err: unknown): InputError {
   if (err instanceof InputError) return err;
-  return new InputError(parseFailureProblems(err instanceof Error ? (err) : new Error(String(err))));
+  return new InputError(parseFailureProblems(err instanceof Error ? err : new Error(String(err))));
 }

@@ -58,7 +58,10 @@ export function endpointProblems(endpoint: EndpointInput, ctx: EndpointContext):
 
   if (typeof address === 'string') {
     if (lb === 'external') {
-      problems.push({ path: at('address'), reason: 'is only for kube-vip and keepalived-haproxy: k8sprep announces no virtual IP for an external load balancer' });
+      problems.push({
+        path: at('address'),
+        reason: 'is only for kube-vip and keepalived-haproxy: k8sprep announces no virtual IP for an external load balancer',
+      });
     } else if (hostIsIp && !sameAddress(address, host)) {
       problems.push({ path: at('address'), reason: `differs from host ${host}: when host is an IP address it is the virtual IP (leave address out)` });
     }

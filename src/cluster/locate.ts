@@ -31,7 +31,7 @@ export class SourceLocator {
         if (!pair) break;
         const keyOffset = this.offsetOf(pair.key);
         node = pair.value;
-        best = (asKey && part === path[path.length - 1] ? keyOffset : this.offsetOf(node) ?? keyOffset) ?? best;
+        best = (asKey && part === path[path.length - 1] ? keyOffset : (this.offsetOf(node) ?? keyOffset)) ?? best;
       } else if (isSeq(node) && typeof part === 'number' && node.items[part] !== undefined) {
         node = node.items[part];
         best = this.offsetOf(node) ?? best;

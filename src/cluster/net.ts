@@ -38,7 +38,7 @@ export function bigIntToIp(value: bigint, family: 4 | 6): string {
   for (let s = 112n; s >= 0n; s -= 16n) groups.push(((value >> s) & 0xffffn).toString(16));
   // RFC 5952: the longest run (first if tied) of two or more zero groups becomes `::`.
   let best = { start: -1, length: 1 };
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     let j = i;
     while (j < 8 && groups[j] === '0') j++;
     if (j - i > best.length) best = { start: i, length: j - i };

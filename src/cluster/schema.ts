@@ -66,7 +66,7 @@ const host = z
     address: hostAddress.describe('Where to reach the host: an IPv4 address or DNS name (e.g. 192.168.10.11), or `local` to run on this machine.'),
     roles: roles.describe('control-plane and/or worker, e.g. [control-plane] or [control-plane, worker].'),
     os: os.optional().describe('centos7 or arch. Default: read from /etc/os-release over SSH (a dry run then connects).'),
-    ssh: z.strictObject(sshFields).optional().describe('This host\'s overrides of spec.ssh, e.g. {user: admin}.'),
+    ssh: z.strictObject(sshFields).optional().describe("This host's overrides of spec.ssh, e.g. {user: admin}."),
   })
   .describe('One machine, e.g. {name: cp1, address: 192.168.10.11, roles: [control-plane], os: centos7}.');
 
@@ -100,7 +100,9 @@ const kubernetes = z
         sha256: sha256.describe('SHA-256 of the manifest, 64 hexadecimal digits.'),
       })
       .optional()
-      .describe("The CNI manifest to apply instead of the pinned release's (air-gapped sites): {url, sha256}. Default: the pinned release per Kubernetes version."),
+      .describe(
+        "The CNI manifest to apply instead of the pinned release's (air-gapped sites): {url, sha256}. Default: the pinned release per Kubernetes version.",
+      ),
   })
   .describe('The Kubernetes version and cluster networking, e.g. {version: "1.30.6"}.');
 
@@ -110,17 +112,21 @@ const virtualRouterId = z.int(notRouterId).min(1, notRouterId).max(255, notRoute
 const controlPlaneEndpoint = z
   .strictObject({
     host: nodeAddress.describe(
-      'Where clients reach the API servers: the virtual IP (e.g. 192.168.10.100), or a DNS name (then every host\'s /etc/hosts maps it to `address`, the VIP).',
+      "Where clients reach the API servers: the virtual IP (e.g. 192.168.10.100), or a DNS name (then every host's /etc/hosts maps it to `address`, the VIP).",
     ),
     address: virtualIp
       .optional()
       .describe('The virtual IP (IPv4) when host is a DNS name (kube-vip, keepalived-haproxy), e.g. 192.168.10.100. Default: host, when it is an IP address.'),
     port: port
       .optional()
-      .describe('API port at the endpoint. kube-vip: 6443 only (the local apiserver\'s port); keepalived-haproxy: default 8443, never 6443; external: default 6443.'),
+      .describe(
+        "API port at the endpoint. kube-vip: 6443 only (the local apiserver's port); keepalived-haproxy: default 8443, never 6443; external: default 6443.",
+      ),
     loadBalancer: loadBalancer
       .default('kube-vip')
-      .describe('What serves the endpoint: kube-vip (ARP VIP), keepalived-haproxy (VRRP VIP + haproxy on the control planes) or external (yours). Default: kube-vip.'),
+      .describe(
+        'What serves the endpoint: kube-vip (ARP VIP), keepalived-haproxy (VRRP VIP + haproxy on the control planes) or external (yours). Default: kube-vip.',
+      ),
     virtualRouterId: virtualRouterId
       .optional()
       .describe('keepalived-haproxy only: the VRRP virtual_router_id, 1-255, unique on the network segment. Default: 51.'),
@@ -150,7 +156,9 @@ const mirrors = z
 const certificates = z
   .strictObject({
     keyAlgorithm: z.enum(KEY_ALGORITHMS).default('rsa-2048').describe('Key type and size of every key: rsa-2048, rsa-3072 or rsa-4096. Default: rsa-2048.'),
-    caValidity: duration.default('87600h').describe('How long the CAs are valid (h, m, s, or d for days), e.g. 87600h. Default: 87600h (10 years, like kubeadm).'),
+    caValidity: duration
+      .default('87600h')
+      .describe('How long the CAs are valid (h, m, s, or d for days), e.g. 87600h. Default: 87600h (10 years, like kubeadm).'),
     certValidity: duration.default('8760h').describe('How long leaf certificates are valid, e.g. 8760h or 365d. Default: 8760h (1 year, like kubeadm).'),
   })
   .default({ keyAlgorithm: 'rsa-2048', caValidity: '87600h', certValidity: '8760h' })
@@ -162,7 +170,7 @@ export const clusterFileSchema = z
     kind: z.literal('Cluster', { error: 'must be Cluster' }).describe('Always Cluster.'),
     metadata: z
       .strictObject({ name: label('cluster name').describe('Cluster name (DNS-1123 label); the local state lives in .k8sprep/<name>. Example: demo.') })
-      .describe('The cluster\'s name, e.g. {name: demo}.'),
+      .describe("The cluster's name, e.g. {name: demo}."),
     spec: z
       .strictObject({
         kubernetes,

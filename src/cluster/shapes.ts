@@ -26,7 +26,8 @@ export function ipv6NotSupported(value: string, use: string): string {
 
 export const label = (what: string) =>
   z.string().regex(DNS_LABEL, {
-    error: (i) => `${JSON.stringify(i.input)} is not a valid ${what} (lowercase letters, digits and '-', at most 63, starting and ending with a letter or digit)`,
+    error: (i) =>
+      `${JSON.stringify(i.input)} is not a valid ${what} (lowercase letters, digits and '-', at most 63, starting and ending with a letter or digit)`,
   });
 
 /** Any IP address or host name: only for what the SSH client on this machine connects to (the bastion). */
@@ -60,7 +61,10 @@ export const user = z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, {
 });
 
 /** A local file path; used only on this machine, never in a script. */
-export const localPath = z.string().min(1).regex(/^[^\n\r\0]+$/, { error: 'must be a path on one line' });
+export const localPath = z
+  .string()
+  .min(1)
+  .regex(/^[^\n\r\0]+$/, { error: 'must be a path on one line' });
 
 export const environmentVariable = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
   error: (i) => `${JSON.stringify(i.input)} is not an environment variable name`,

@@ -75,7 +75,8 @@ export function crossFieldProblems(file: CrossFieldInput): FieldProblem[] {
   }
   // Calico is the default CNI; a pinned manifest (cniManifest) is the operator's choice of release.
   const cni = k8s.cni ?? 'calico';
-  const cniRefused = version && !generic && k8s.cniManifest === undefined && (cni === 'calico' || cni === 'flannel' || cni === 'none') ? cniProblem(cni, version) : undefined;
+  const cniRefused =
+    version && !generic && k8s.cniManifest === undefined && (cni === 'calico' || cni === 'flannel' || cni === 'none') ? cniProblem(cni, version) : undefined;
   if (cniRefused) problems.push({ path: [...K8S, k8s.cni === undefined ? 'version' : 'cni'], reason: cniRefused });
 
   const seenNames = new Map<string, number>();

@@ -130,7 +130,7 @@ k8sprep_yum_vault_file() { k8sprep_yum_awk repair "$2" "$1"; }`;
 function repair(cluster: Cluster): string {
   return [
     `local file id state path mode vault=${shq(vault(cluster))}`,
-    'while IFS=$\'\\t\' read -r file id state path; do',
+    "while IFS=$'\\t' read -r file id state path; do",
     '  [ "$state" = retired ] || continue',
     '  if [ "$path" = - ]; then',
     '    echo "k8sprep: note: $file: repository $id disabled: its mirror is retired and it names no path on the CentOS 7 vault" >&2',
@@ -138,11 +138,11 @@ function repair(cluster: Cluster): string {
     '    echo "k8sprep: note: $file: repository $id moved to $vault/$path" >&2',
     '  fi',
     'done <<<"$(k8sprep_yum_repos)"',
-    "while read -r file; do",
+    'while read -r file; do',
     '  [ -n "$file" ] || continue',
     '  mode=$(stat -c %a "$file")',
     '  k8sprep_yum_vault_file "$file" "$vault" | k8sprep_write_file "$file" "$mode"',
-    "done <<<\"$(k8sprep_yum_repos | awk -F'\\t' '$3 == \"retired\" {print $1}' | sort -u)\"",
+    'done <<<"$(k8sprep_yum_repos | awk -F\'\\t\' \'$3 == "retired" {print $1}\' | sort -u)"',
   ].join('\n');
 }
 
@@ -150,7 +150,7 @@ function preflight(cluster: Cluster): string {
   const own = ownFiles(cluster).map(shq).join(' | ');
   return [
     'local file id state path probe="" skip="" log rc=0 failed reason',
-    'while IFS=$\'\\t\' read -r file id state path; do',
+    "while IFS=$'\\t' read -r file id state path; do",
     '  [ -n "$id" ] || continue',
     `  case $file in ${own}) skip="$skip,$id"; continue ;; esac`,
     '  # prep repairs these before the first install',
@@ -163,8 +163,8 @@ function preflight(cluster: Cluster): string {
     'if [ "$rc" -eq 124 ]; then',
     `  k8sprep_problem "yum could not read the repositories$probe within ${REPOSITORY_PROBE_TIMEOUT} s: one of them does not answer; fix it or set enabled=0 in its file under ${REPO_DIR}, then run again"`,
     'elif [ "$rc" -ne 0 ]; then',
-    '  failed=$(sed -n -e \'s/^Cannot find a valid baseurl for repo: \\([^/[:space:]]*\\).*/\\1/p\' -e \'s/^failure: .* from \\([^:[:space:]]*\\): .*/\\1/p\' "$log" | head -n 1)',
-    "  reason=$(grep -m 1 -E 'curl#|Errno' \"$log\" || tail -n 1 \"$log\")",
+    "  failed=$(sed -n -e 's/^Cannot find a valid baseurl for repo: \\([^/[:space:]]*\\).*/\\1/p' -e 's/^failure: .* from \\([^:[:space:]]*\\): .*/\\1/p' \"$log\" | head -n 1)",
+    '  reason=$(grep -m 1 -E \'curl#|Errno\' "$log" || tail -n 1 "$log")',
     "  file=$(k8sprep_yum_repos | awk -F'\\t' -v id=\"$failed\" '$2 == id {print $1; exit}')",
     '  if [ -n "$failed" ]; then',
     `    k8sprep_problem "yum cannot read repository $failed (\${file:-${REPO_DIR}}): \${reason:-no reason given}; fix its baseurl or set enabled=0 there, then run again"`,
@@ -178,7 +178,7 @@ function preflight(cluster: Cluster): string {
 
 export const centosRepositoryRepair: RepositoryRepair = {
   helpers: () => HELPERS,
-  clean: "[ -z \"$(k8sprep_yum_repos | awk -F'\\t' '$3 == \"retired\"')\" ]",
+  clean: '[ -z "$(k8sprep_yum_repos | awk -F\'\\t\' \'$3 == "retired"\')" ]',
   repair,
   preflight,
 };

@@ -10,16 +10,7 @@ function duration(ms: number): string {
 export function formatSummary(reports: readonly HostReport[]): string {
   const rows = [
     ['HOST', 'OS', 'STATUS', 'CHANGED', 'UNCHANGED', 'FAILED', 'DURATION', 'LOG'],
-    ...reports.map((r) => [
-      r.host,
-      r.os ?? '?',
-      r.status,
-      String(r.changed),
-      String(r.unchanged),
-      String(r.failed),
-      duration(r.durationMs),
-      r.logPath,
-    ]),
+    ...reports.map((r) => [r.host, r.os ?? '?', r.status, String(r.changed), String(r.unchanged), String(r.failed), duration(r.durationMs), r.logPath]),
   ];
   return [formatTable(rows), '', formatVerdict(reports)].join('\n');
 }

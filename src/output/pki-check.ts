@@ -31,7 +31,13 @@ export function checkOutput(inspection: PkiInspection, opts: CheckOutputOptions)
     const out = {
       ...inspection,
       warnWithinSeconds: warnSeconds ?? null,
-      expiring: expiring.map((e) => ({ where: e.where, name: e.status.name, path: e.status.path, notAfter: e.status.notAfter, residualSeconds: e.status.residualSeconds })),
+      expiring: expiring.map((e) => ({
+        where: e.where,
+        name: e.status.name,
+        path: e.status.path,
+        notAfter: e.status.notAfter,
+        residualSeconds: e.status.residualSeconds,
+      })),
       problems,
       ...(opts.errors ? { errors } : {}),
       ok,

@@ -8,7 +8,8 @@ function hostBlock(r: HostRenewReport): string[] {
   if (r.status === 'renewed') lines.push(`${head}renewed ${r.replaced.length} files, valid until ${r.notAfter ?? '?'}; apiserver healthy`);
   else if (r.status === 'planned') lines.push(`${head}would renew ${r.notReplaced.length} files, valid until ${r.notAfter ?? '?'} (dry run: nothing written)`);
   else lines.push(`${head}FAILED in ${r.failedStep ?? '?'}${r.reached ? ` ${r.reached}` : ''}: ${r.error ?? 'failed'}`);
-  for (const rec of r.recovered) lines.push(`  finished the interrupted renewal ${rec.runId} first (${rec.direction === 'forward' ? 'rolled forward' : 'rolled back'})`);
+  for (const rec of r.recovered)
+    lines.push(`  finished the interrupted renewal ${rec.runId} first (${rec.direction === 'forward' ? 'rolled forward' : 'rolled back'})`);
   if (r.status === 'failed') {
     lines.push(r.replaced.length === 0 ? '  replaced: nothing' : '  replaced:', ...r.replaced.map((p) => `    ${p}`));
     if (r.notReplaced.length > 0) lines.push('  not replaced:', ...r.notReplaced.map((p) => `    ${p}`));
@@ -29,10 +30,15 @@ function hostBlock(r: HostRenewReport): string[] {
 export function formatRenewSummary(s: RenewSummary): string {
   const parts = s.hosts.map((r) => hostBlock(r).join('\n'));
   for (const t of s.localTrees ?? []) {
-    parts.push(`${t.path}: ${t.action === 'updated' ? `updated with the ${t.files} files put on ${t.host}` : t.action === 'would-update' ? `would get the ${t.files} files put on ${t.host} (dry run)` : `not updated (${t.reason ?? '?'})`}`);
+    parts.push(
+      `${t.path}: ${t.action === 'updated' ? `updated with the ${t.files} files put on ${t.host}` : t.action === 'would-update' ? `would get the ${t.files} files put on ${t.host} (dry run)` : `not updated (${t.reason ?? '?'})`}`,
+    );
   }
   const a = s.localAdminConf;
-  if (a) parts.push(`${a.path}: ${a.action === 'updated' ? `updated with ${a.from}'s new admin credentials` : a.action === 'would-update' ? 'would be updated (dry run)' : `not updated${a.reason ? ` (${a.reason})` : ''}`}`);
+  if (a)
+    parts.push(
+      `${a.path}: ${a.action === 'updated' ? `updated with ${a.from}'s new admin credentials` : a.action === 'would-update' ? 'would be updated (dry run)' : `not updated${a.reason ? ` (${a.reason})` : ''}`}`,
+    );
   const done = s.hosts.filter((h) => h.status === (s.dryRun ? 'planned' : 'renewed')).length;
   parts.push(`${done} of ${s.hosts.length} control plane(s) ${s.dryRun ? 'planned' : 'renewed'}${s.ok ? '' : '; see above'}`);
   return `${parts.join('\n\n')}\n`;

@@ -5,5 +5,12 @@
 export function formatTable(rows: readonly (readonly string[])[], gap = 2): string {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
   const sep = ' '.repeat(gap);
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join(sep).trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+        .join(sep)
+        .trimEnd(),
+    )
+    .join('\n');
 }

@@ -35,7 +35,9 @@ export async function chooseCa(id: CaId, hostName: string, files: ReadonlyMap<st
   }
   const hostKey = files.get(pkiPath(base, 'key'))?.text;
   if (hostKey === undefined) {
-    throw new PkiError(`${hostName}: no key for ${id}: ${KUBE_DIR}/${pkiPath(base, 'key')} is missing and the local state directory has no matching ${base}.crt/.key`);
+    throw new PkiError(
+      `${hostName}: no key for ${id}: ${KUBE_DIR}/${pkiPath(base, 'key')} is missing and the local state directory has no matching ${base}.crt/.key`,
+    );
   }
   return { material: loadCa(id, hostCrt, hostKey, where), source: 'host' };
 }

@@ -57,9 +57,7 @@ export function kubeconfigRewriteReasons(have: KubeconfigContent, want: Kubeconf
 }
 
 export type KubeconfigVerdict =
-  | { action: 'keep' }
-  | { action: 'rewrite'; reasons: string[]; certPem: string; keyPem: string }
-  | { action: 'reissue'; reasons: string[] };
+  { action: 'keep' } | { action: 'rewrite'; reasons: string[]; certPem: string; keyPem: string } | { action: 'reissue'; reasons: string[] };
 
 export function judgeKubeconfig(text: string | undefined, spec: KubeconfigSpec, ca: CaMaterial, caPem: string, ctx: JudgeContext): KubeconfigVerdict {
   if (text === undefined) return { action: 'reissue', reasons: ['missing'] };

@@ -215,7 +215,13 @@ function planSaKeys(run: Run, state: SharedState): void {
       const derived = publicKeyPemOf(key);
       state.changed.add('sa.pub');
       state.texts.set('sa.pub', Promise.resolve(derived));
-      run.record('sa.pub', pub === undefined ? 'created' : 'updated', pub === undefined ? undefined : 'did not match sa.key', MODES.publicKey, async () => derived);
+      run.record(
+        'sa.pub',
+        pub === undefined ? 'created' : 'updated',
+        pub === undefined ? undefined : 'did not match sa.key',
+        MODES.publicKey,
+        async () => derived,
+      );
     }
     return;
   }
@@ -318,9 +324,7 @@ async function removeKubeletConfs(run: Run, cluster: Cluster): Promise<void> {
 async function strayNodes(cluster: Cluster, dir: string): Promise<string[]> {
   const want = new Set(cluster.controlPlanes.map((h) => h.name));
   const entries = await readdir(join(dir, 'nodes')).catch(() => [] as string[]);
-  return entries
-    .filter((e) => !want.has(e))
-    .map((e) => `nodes/${e}: not a control plane of this cluster any more; left as it is`);
+  return entries.filter((e) => !want.has(e)).map((e) => `nodes/${e}: not a control plane of this cluster any more; left as it is`);
 }
 
 export async function generatePki(cluster: Cluster, dir: string, opts: GenerateOptions = {}): Promise<GenerateReport> {

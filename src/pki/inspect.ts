@@ -168,7 +168,13 @@ export const KUBEADM_TREE: TreeChecks = {
     { name: 'apiserver-etcd-client', base: 'apiserver-etcd-client', ca: 'etcd-ca' },
   ],
   // super-admin.conf exists only on the first control plane, from 1.29.
-  kubeconfigs: [{ file: 'admin.conf' }, { file: 'super-admin.conf', optional: true }, { file: 'controller-manager.conf' }, { file: 'scheduler.conf' }, { file: 'kubelet.conf' }],
+  kubeconfigs: [
+    { file: 'admin.conf' },
+    { file: 'super-admin.conf', optional: true },
+    { file: 'controller-manager.conf' },
+    { file: 'scheduler.conf' },
+    { file: 'kubelet.conf' },
+  ],
 };
 
 function paths(root: string, checks: TreeChecks): string[] {
@@ -248,7 +254,12 @@ function inspectNodeFiles(files: Files, root: string, checks: TreeChecks, hostNa
 }
 
 /** One control plane's /etc/kubernetes tree (`root` is its prefix in the source; '' for a bare tree). */
-export async function inspectNode(source: FileSource | FileReader, cluster: Cluster, host: Host, opts: InspectOptions & { root?: string } = {}): Promise<NodeInspection> {
+export async function inspectNode(
+  source: FileSource | FileReader,
+  cluster: Cluster,
+  host: Host,
+  opts: InspectOptions & { root?: string } = {},
+): Promise<NodeInspection> {
   const reader = isReader(source) ? source : fileReader(source);
   const root = opts.root ?? '';
   const checks = clusterChecks(cluster, host, 'host');
@@ -322,7 +333,12 @@ function treeNodeName(files: Files): string | undefined {
  * else; with `cluster` the subjects, SANs, key sizes and kubeconfig servers are compared
  * with it too (for a kubeadm tree, when its node is one of the cluster's control planes).
  */
-export async function inspectDir(dir: string, layout: PkiLayout, cluster: Cluster | undefined, opts: InspectOptions & { clusterFile?: string } = {}): Promise<PkiInspection> {
+export async function inspectDir(
+  dir: string,
+  layout: PkiLayout,
+  cluster: Cluster | undefined,
+  opts: InspectOptions & { clusterFile?: string } = {},
+): Promise<PkiInspection> {
   const now = opts.now ?? new Date();
   let result: PkiInspection;
   let comparedWith: string | undefined;
@@ -332,8 +348,14 @@ export async function inspectDir(dir: string, layout: PkiLayout, cluster: Cluste
       .map((e) => e.name)
       .sort();
     const hostOf = (name: string) => cluster?.controlPlanes.find((h) => h.name === name);
-    const targets = cluster ? cluster.controlPlanes.map((h) => ({ name: h.name, checks: clusterChecks(cluster, h, 'k8sprep') })) : names.map((name) => ({ name, checks: { ...KUBEADM_TREE, kubeconfigs: KUBEADM_TREE.kubeconfigs.filter((k) => k.file !== 'kubelet.conf') } }));
-    result = await inspectLayout(dir, targets.filter((t) => !opts.hosts || opts.hosts.includes(t.name)), now);
+    const targets = cluster
+      ? cluster.controlPlanes.map((h) => ({ name: h.name, checks: clusterChecks(cluster, h, 'k8sprep') }))
+      : names.map((name) => ({ name, checks: { ...KUBEADM_TREE, kubeconfigs: KUBEADM_TREE.kubeconfigs.filter((k) => k.file !== 'kubelet.conf') } }));
+    result = await inspectLayout(
+      dir,
+      targets.filter((t) => !opts.hosts || opts.hosts.includes(t.name)),
+      now,
+    );
     if (cluster) comparedWith = `${cluster.controlPlanes.length} control plane(s)`;
     const strays = names.filter((n) => !hostOf(n));
     if (cluster && strays.length > 0) result.notes = [`nodes/ also holds ${strays.join(', ')}: not control planes in the cluster file, not checked`];

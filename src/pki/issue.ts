@@ -179,7 +179,11 @@ export function certSpecFromCert(cert: CertFacts): CertSpec {
  * Renewal's primitive: the same subject, SANs and EKU as `existingPem`, a new key of
  * `bits`, the given validity, signed by `ca`. Refuses a certificate `ca` did not issue.
  */
-export async function reissueCert(existingPem: string, ca: CaMaterial, opts: { bits: number; validity: Validity }): Promise<{ certPem: string; keyPem: string }> {
+export async function reissueCert(
+  existingPem: string,
+  ca: CaMaterial,
+  opts: { bits: number; validity: Validity },
+): Promise<{ certPem: string; keyPem: string }> {
   const existing = readCert(existingPem);
   if (!existing.x509.checkIssued(ca.cert.x509) || !existing.x509.verify(ca.cert.x509.publicKey)) {
     throw new PkiError(`${existing.subject.cn}: not issued by ${ca.id}; refusing to re-issue it with that CA`);

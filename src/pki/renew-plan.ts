@@ -86,7 +86,8 @@ export async function planHostRenewal(cluster: Cluster, host: Host, files: Reado
     else if (kc.certFile) left.push({ path: abs(rel), reason: `its client certificate is ${kc.certFile}, which the kubelet rotates itself; left as it is` });
     else left.push({ path: abs(rel), reason: 'no embedded client certificate and key; not renewed' });
   }
-  for (const f of SHARED_FILES) if (files.has(`pki/${f.path}`)) left.push({ path: abs(`pki/${f.path}`), reason: 'CAs and service-account keys are never renewed' });
+  for (const f of SHARED_FILES)
+    if (files.has(`pki/${f.path}`)) left.push({ path: abs(`pki/${f.path}`), reason: 'CAs and service-account keys are never renewed' });
 
   const needed = new Set<CaId>([...leaves.map((l) => l.ca), ...(kubeconfigs.length > 0 ? (['ca'] as const) : [])]);
   const cas = new Map<CaId, ChosenCa>();
@@ -131,5 +132,8 @@ function caNotes(cas: Map<CaId, ChosenCa>, validity: Validity): string[] {
   const until = validity.now.getTime() + validity.hours * 3_600_000;
   return [...cas]
     .filter(([, c]) => c.material.cert.notAfter.getTime() < until)
-    .map(([id, c]) => `${id} expires on ${c.material.cert.notAfter.toISOString()}, before the certificates it signed now; they stop working with it (a new CA means a new PKI)`);
+    .map(
+      ([id, c]) =>
+        `${id} expires on ${c.material.cert.notAfter.toISOString()}, before the certificates it signed now; they stop working with it (a new CA means a new PKI)`,
+    );
 }

@@ -198,5 +198,10 @@ export function nodeKubeconfigSpecs(cluster: Cluster, host: Host): KubeconfigSpe
 export function kubeletKubeconfigSpec(cluster: Cluster, host: Host): KubeconfigSpec {
   const endpoint = httpsUrl(cluster.apiEndpoint.host, cluster.apiEndpoint.port);
   const user = `system:node:${host.name}`;
-  return { file: 'kubelet.conf', user, server: endpoint, cert: { subject: { cn: user, o: ['system:nodes'] }, eku: ['clientAuth'], sans: { dns: [], ips: [] } } };
+  return {
+    file: 'kubelet.conf',
+    user,
+    server: endpoint,
+    cert: { subject: { cn: user, o: ['system:nodes'] }, eku: ['clientAuth'], sans: { dns: [], ips: [] } },
+  };
 }

@@ -156,7 +156,7 @@ function readKeyUsage(ext: Extension | undefined): string[] {
   const names: string[] = [];
   KEY_USAGE_BITS.forEach((name, i) => {
     const byte = bits.charCodeAt(1 + Math.floor(i / 8));
-    if (!Number.isNaN(byte) && byte & (0x80 >> i % 8)) names.push(name);
+    if (!Number.isNaN(byte) && byte & (0x80 >> (i % 8))) names.push(name);
   });
   return names;
 }

@@ -85,6 +85,7 @@ export function recordFact(facts: HostFacts, key: string, value: string, receive
 /** What the summary should say about a host, from its facts (warnings, never failures). */
 export function factNotes(f: HostFacts): string[] {
   const notes: string[] = [];
-  if (f.timeSync === TIME_SYNC.unsynchronised) notes.push("chronyd had not synchronised the clock at preflight: check `chronyc tracking` (certificates and etcd need agreeing clocks)");
+  if (f.timeSync === TIME_SYNC.unsynchronised)
+    notes.push('chronyd had not synchronised the clock at preflight: check `chronyc tracking` (certificates and etcd need agreeing clocks)');
   return notes;
 }

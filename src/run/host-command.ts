@@ -72,7 +72,11 @@ function checkFlagCombinations(flags: HostRunFlags): void {
 }
 
 /** `plan` builds the action from the valid cluster and the hosts named (it must not touch anything). */
-export async function runHostCommand(flags: HostRunFlags, plan: (cluster: Cluster, hosts: readonly Host[]) => ActionPlan, hooks: HostCommandHooks = {}): Promise<number> {
+export async function runHostCommand(
+  flags: HostRunFlags,
+  plan: (cluster: Cluster, hosts: readonly Host[]) => ActionPlan,
+  hooks: HostCommandHooks = {},
+): Promise<number> {
   checkFlagCombinations(flags);
   const cluster = await loadClusterFromFlags(flags);
   const hosts = selectHosts(cluster, flags.hosts);
@@ -97,7 +101,8 @@ export async function runHostCommand(flags: HostRunFlags, plan: (cluster: Cluste
     const undeclared = hosts.filter((h) => !h.os);
     let transportFor = hooks.transportFor;
     if (!dryRun || undeclared.length > 0) {
-      if (dryRun && !flags.quiet) process.stderr.write(`note: connecting to ${undeclared.map((h) => h.name).join(', ')} only to read /etc/os-release (no os: in the cluster file)\n`);
+      if (dryRun && !flags.quiet)
+        process.stderr.write(`note: connecting to ${undeclared.map((h) => h.name).join(', ')} only to read /etc/os-release (no os: in the cluster file)\n`);
       transportFor ??= await transportFactory(flags, interrupt);
       if (interrupt.signal.aborted) return INTERRUPTED_EXIT;
     }
@@ -120,12 +125,18 @@ export async function runHostCommand(flags: HostRunFlags, plan: (cluster: Cluste
       transportFor: transportFor && ((host) => transportFor(host, cluster)),
       signal: interrupt.signal,
       ...(flags.verbose && !flags.json && !flags.quiet
-        ? { onOutput: (host: Host, stream: 'stdout' | 'stderr', line: string) => process.stderr.write(`${host.name}${stream === 'stderr' ? '!' : '|'} ${line}\n`) }
+        ? {
+            onOutput: (host: Host, stream: 'stdout' | 'stderr', line: string) =>
+              process.stderr.write(`${host.name}${stream === 'stderr' ? '!' : '|'} ${line}\n`),
+          }
         : {}),
     });
     if (collector) {
       const failed = result.hosts.filter((r) => r.status === 'failed');
-      await collector.emit(cluster.hosts.filter((h) => hosts.includes(h)), { out: flags.out, showSecrets: flags['show-secrets'], write });
+      await collector.emit(
+        cluster.hosts.filter((h) => hosts.includes(h)),
+        { out: flags.out, showSecrets: flags['show-secrets'], write },
+      );
       for (const r of failed) process.stderr.write(`${r.host}: ${r.error ?? 'failed'}\n`);
       return failed.length > 0 ? 1 : 0;
     }

@@ -133,10 +133,13 @@ export class HostState extends EventEmitter {
     this.report.status = 'failed';
     const running = this.report.steps.find((s) => s.status === 'running');
     if (running) this.setStatus(running, 'failed');
-    const step = (err instanceof HostError && !(err instanceof TransportError) ? err.step : undefined) ?? running?.id ?? (phase && !phase.steps ? phase.id : undefined);
+    const step =
+      (err instanceof HostError && !(err instanceof TransportError) ? err.step : undefined) ?? running?.id ?? (phase && !phase.steps ? phase.id : undefined);
     if (step) this.report.failedStep = step;
     const interrupted = this.session.wasInterrupted;
-    this.report.error = interrupted ? `interrupted (Ctrl-C)${running ? ` during step ${running.id}` : phase ? ` during ${phase.id}` : ' before it finished'}` : message;
+    this.report.error = interrupted
+      ? `interrupted (Ctrl-C)${running ? ` during step ${running.id}` : phase ? ` during ${phase.id}` : ' before it finished'}`
+      : message;
     // What the failing step (or the script, before its first step) wrote on stderr.
     this.report.stderrTail = [...this.session.stderrTail];
     this.session.note(`failed: ${this.report.error}${interrupted && message !== this.report.error ? ` (${message})` : ''}`);

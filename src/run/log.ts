@@ -40,6 +40,9 @@ export function runLogDir(stateDir: string, runId: string): string {
 
 /** Sortable, filesystem- and shell-safe: 20261122T211500Z-1a2b. */
 export function newRunId(now = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `${stamp}-${Math.random().toString(16).slice(2, 6)}`;
 }

@@ -37,7 +37,10 @@ export function parseSelection(phases: readonly Phase[], only?: string, skip?: s
   const known = new Set(allSteps(phases).map((s) => s.id));
   const parse = (flag: string, value?: string): Set<string> | undefined => {
     if (value === undefined) return undefined;
-    const ids = value.split(',').map((s) => s.trim()).filter(Boolean);
+    const ids = value
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const unknown = ids.filter((id) => !known.has(id));
     if (unknown.length > 0 || ids.length === 0) {
       throw InputError.single(flag, `unknown step ${unknown.map((u) => JSON.stringify(u)).join(', ') || '(none given)'}; steps: ${[...known].join(', ')}`);
@@ -58,10 +61,16 @@ export function parseSelection(phases: readonly Phase[], only?: string, skip?: s
 /** `--hosts a,b` -> those hosts in cluster-file order; unknown names are input errors. */
 export function selectHosts(cluster: Cluster, names?: string): Host[] {
   if (names === undefined) return cluster.hosts;
-  const wanted = names.split(',').map((s) => s.trim()).filter(Boolean);
+  const wanted = names
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = wanted.filter((n) => !cluster.hosts.some((h) => h.name === n));
   if (unknown.length > 0 || wanted.length === 0) {
-    throw InputError.single('--hosts', `no host named ${unknown.map((u) => JSON.stringify(u)).join(', ') || '(none given)'} in the cluster (hosts: ${cluster.hosts.map((h) => h.name).join(', ')})`);
+    throw InputError.single(
+      '--hosts',
+      `no host named ${unknown.map((u) => JSON.stringify(u)).join(', ') || '(none given)'} in the cluster (hosts: ${cluster.hosts.map((h) => h.name).join(', ')})`,
+    );
   }
   return cluster.hosts.filter((h) => wanted.includes(h.name));
 }
@@ -72,7 +81,10 @@ export function selectControlPlanes(cluster: Cluster, names?: string): Host[] {
   if (names === undefined) return cluster.controlPlanes;
   const workers = hosts.filter((h) => !h.isControlPlane);
   if (workers.length > 0) {
-    throw InputError.single('--hosts', `${workers.map((w) => w.name).join(', ')}: not a control plane (control planes: ${cluster.controlPlanes.map((h) => h.name).join(', ')})`);
+    throw InputError.single(
+      '--hosts',
+      `${workers.map((w) => w.name).join(', ')}: not a control plane (control planes: ${cluster.controlPlanes.map((h) => h.name).join(', ')})`,
+    );
   }
   return hosts;
 }

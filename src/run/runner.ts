@@ -119,12 +119,7 @@ async function runHostPhase(
   // Connect before the task list takes the terminal; each host's plan covers its step phases.
   // A slow SSH login would otherwise look like a hang: say what is happening first.
   if (fresh.length > 0 && opts.display !== 'silent') process.stderr.write(`connecting to ${fresh.length} host${fresh.length === 1 ? '' : 's'}\n`);
-  await mapConcurrent(
-    fresh,
-    opts.concurrency,
-    (s) => s.open(phasesOn(phases, placement, s.host), opts.selection, opts.bootstrap),
-    opts.signal,
-  );
+  await mapConcurrent(fresh, opts.concurrency, (s) => s.open(phasesOn(phases, placement, s.host), opts.selection, opts.bootstrap), opts.signal);
   const live = hosts.filter((s) => s.ok && (!phase.steps || s.hasScript(phase)));
   for (const s of hosts) if (!s.ok && !s.report.phases.some((p) => p.id === phase.id)) s.phaseStatus(phase, 'not-run');
   if (opts.signal?.aborted) {
@@ -134,42 +129,40 @@ async function runHostPhase(
 
   const oneAtATime = where.order === 'one-at-a-time';
   let stopped = false;
-  const tasks = live.map(
-    (s): ListrTask => ({
-      title: `${s.host.name} (${s.host.address})${phase.steps ? '' : `: ${phase.title}`}`,
-      task: async (_c, task) => {
-        if (stopped || opts.signal?.aborted) {
-          s.phaseStatus(phase, 'not-run');
-          if (stopped) s.status = 'halted';
-          task.skip(`${s.host.name}: not run`);
-          return;
-        }
-        const done = s.runPhase(phase, ctx).then(() => {
-          if (!s.ok && oneAtATime && where.stopAtFirstFailure) stopped = true;
-        });
-        if (!phase.steps) {
-          await done;
-          if (!s.ok) throw new Error(`${s.host.name}: ${s.report.error ?? 'failed'}`);
-          return;
-        }
-        const ids = s.report.steps.filter((step) => step.phase === phase.id);
-        return task.newListr(
-          [
-            ...ids.map((step) => stepSubtask(s, step, done)),
-            {
-              title: `${s.host.name}: ${phase.id}`,
-              task: async (_x, sub) => {
-                await done;
-                if (!s.ok) throw new Error(`${s.host.name}: ${s.report.error ?? 'failed'}`);
-                sub.title = `${s.host.name}: ${phase.id} done`;
-              },
+  const tasks = live.map((s): ListrTask => ({
+    title: `${s.host.name} (${s.host.address})${phase.steps ? '' : `: ${phase.title}`}`,
+    task: async (_c, task) => {
+      if (stopped || opts.signal?.aborted) {
+        s.phaseStatus(phase, 'not-run');
+        if (stopped) s.status = 'halted';
+        task.skip(`${s.host.name}: not run`);
+        return;
+      }
+      const done = s.runPhase(phase, ctx).then(() => {
+        if (!s.ok && oneAtATime && where.stopAtFirstFailure) stopped = true;
+      });
+      if (!phase.steps) {
+        await done;
+        if (!s.ok) throw new Error(`${s.host.name}: ${s.report.error ?? 'failed'}`);
+        return;
+      }
+      const ids = s.report.steps.filter((step) => step.phase === phase.id);
+      return task.newListr(
+        [
+          ...ids.map((step) => stepSubtask(s, step, done)),
+          {
+            title: `${s.host.name}: ${phase.id}`,
+            task: async (_x, sub) => {
+              await done;
+              if (!s.ok) throw new Error(`${s.host.name}: ${s.report.error ?? 'failed'}`);
+              sub.title = `${s.host.name}: ${phase.id} done`;
             },
-          ],
-          { concurrent: false, exitOnError: true },
-        );
-      },
-    }),
-  );
+          },
+        ],
+        { concurrent: false, exitOnError: true },
+      );
+    },
+  }));
   const [renderer, fallbackRenderer] = RENDERERS[opts.display];
   const list = new Listr(tasks, {
     concurrent: oneAtATime ? false : opts.concurrency,
@@ -185,7 +178,9 @@ async function runHostPhase(
     const checked = live.filter((s) => s.ok);
     // Every host the run has read counts (node join compares new hosts with the cluster's);
     // only this phase's hosts can fail for it.
-    const facts = new Map<string, HostFacts>([...allStates()].filter((s) => s.ok && Object.keys(s.session.facts).length > 0).map((s) => [s.host.name, s.session.facts]));
+    const facts = new Map<string, HostFacts>(
+      [...allStates()].filter((s) => s.ok && Object.keys(s.session.facts).length > 0).map((s) => [s.host.name, s.session.facts]),
+    );
     const problems = phase.crossHostCheck(facts, { cluster: opts.cluster });
     for (const s of checked) {
       const mine = problems.get(s.host.name);

@@ -12,10 +12,7 @@ export type TransportFactory = (host: Host, cluster: Cluster) => Transport;
  * executor does before its task list takes over the terminal. With `interrupt`, Ctrl-C at
  * a question ends the run through it instead of failing the question.
  */
-export async function transportFactory(
-  flags: { 'ask-pass': boolean; 'accept-new-host-keys': boolean },
-  interrupt?: Interrupt,
-): Promise<TransportFactory> {
+export async function transportFactory(flags: { 'ask-pass': boolean; 'accept-new-host-keys': boolean }, interrupt?: Interrupt): Promise<TransportFactory> {
   const { createTransport, interactivePrompts } = await import('../transport/index.js');
   const prompts = interactivePrompts({ askPass: flags['ask-pass'], ...(interrupt ? { onCancel: () => interrupt.trigger() } : {}) });
   if (flags['ask-pass']) {

@@ -45,7 +45,9 @@ export interface TemplateSpec extends FileSpec {
 }
 
 function fillCommand(spec: TemplateSpec): string {
-  return `k8sprep_fill ${Object.entries(spec.fill).map(([marker, value]) => `${marker} "${value}"`).join(' ')}`;
+  return `k8sprep_fill ${Object.entries(spec.fill)
+    .map(([marker, value]) => `${marker} "${value}"`)
+    .join(' ')}`;
 }
 
 /** writeFile for a template: the markers are filled on the host before the file is compared and written. */

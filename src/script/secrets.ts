@@ -31,7 +31,8 @@ export function fillSecrets(text: string, values: ReadonlyMap<string, string>): 
   return text.replace(PLACEHOLDER, (_, name: string) => {
     const value = values.get(name);
     if (value === undefined) throw new Error(`secret ${name} has no value`);
-    if (TERMINATOR_LINE.test(value) || value.includes(MARK)) throw new Error(`secret ${name} holds a line starting with K8SPREP_EOF or a control character k8sprep cannot place in a script`);
+    if (TERMINATOR_LINE.test(value) || value.includes(MARK))
+      throw new Error(`secret ${name} holds a line starting with K8SPREP_EOF or a control character k8sprep cannot place in a script`);
     return value;
   });
 }

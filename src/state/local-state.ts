@@ -91,7 +91,12 @@ export async function prepareLocalState(cluster: Cluster): Promise<PreparedState
   const secrets = new Map<string, string>([['bootstrap-token', token.value]]);
   if (cluster.controlPlaneEndpoint?.loadBalancer === 'keepalived-haproxy') {
     // keepalived uses at most 8 characters of auth_pass.
-    const pass = await secretFile(join(dir, 'keepalived-auth-pass'), () => randomString(8), (v) => /^[a-z0-9]{1,8}$/.test(v), 'keepalived password (up to 8 letters and digits)');
+    const pass = await secretFile(
+      join(dir, 'keepalived-auth-pass'),
+      () => randomString(8),
+      (v) => /^[a-z0-9]{1,8}$/.test(v),
+      'keepalived password (up to 8 letters and digits)',
+    );
     if (pass.created) created.push('keepalived-auth-pass');
     secrets.set('keepalived-auth-pass', pass.value);
   }
@@ -106,7 +111,15 @@ export async function prepareLocalState(cluster: Cluster): Promise<PreparedState
     for (const kc of nodeKubeconfigSpecs(cluster, host)) await read(kc.file, `${nodeRoot(host.name)}/${kc.file}`);
     for (const [rel, content] of mine) {
       // Without its last newline: the heredoc that carries the value adds it back.
-      if (isSecretFile(rel)) secrets.set(placedSecretName(host, rel, SHARED_FILES.some((f) => `pki/${f.path}` === rel)), content.replace(/\n$/, ''));
+      if (isSecretFile(rel))
+        secrets.set(
+          placedSecretName(
+            host,
+            rel,
+            SHARED_FILES.some((f) => `pki/${f.path}` === rel),
+          ),
+          content.replace(/\n$/, ''),
+        );
     }
     files.set(host.name, mine);
   }
@@ -156,7 +169,8 @@ export async function readWorkerJoinState(cluster: Cluster): Promise<{ state: Lo
   }
   const tokenPath = join(dir, 'token');
   const token = (await read(tokenPath)).trim();
-  if (!TOKEN_PATTERN.test(token)) throw InputError.single(tokenPath, 'not a bootstrap token ([a-z0-9]{6}.[a-z0-9]{16}); remove it and run node join to have a new one made');
+  if (!TOKEN_PATTERN.test(token))
+    throw InputError.single(tokenPath, 'not a bootstrap token ([a-z0-9]{6}.[a-z0-9]{16}); remove it and run node join to have a new one made');
   const state: LocalState = {
     dir,
     pkiDir,

@@ -12,6 +12,7 @@ export const containerdInstallStep: Step = {
   title: 'Install containerd and runc',
   appliesTo: () => true,
   helpers: (ctx) => osFamily(ctx.os).packageHelpers,
-  check: (ctx) => `${osFamily(ctx.os).packagesInstalled(osFamily(ctx.os).packages.containerd)} && command -v containerd >/dev/null && command -v runc >/dev/null`,
+  check: (ctx) =>
+    `${osFamily(ctx.os).packagesInstalled(osFamily(ctx.os).packages.containerd)} && command -v containerd >/dev/null && command -v runc >/dev/null`,
   apply: (ctx) => osFamily(ctx.os).installPackages(osFamily(ctx.os).packages.containerd),
 };

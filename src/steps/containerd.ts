@@ -7,14 +7,7 @@
  */
 import { pauseImage } from '../cluster/images.js';
 import { fileMatches, type FileSpec, writeFile } from '../script/files.js';
-import {
-  CONTAINERD_CERTS_DIR,
-  CONTAINERD_CONFIG,
-  HOSTS_TOML_MARKER,
-  containerdConfigV2,
-  containerdConfigV3,
-  hostsToml,
-} from '../templates/containerd.js';
+import { CONTAINERD_CERTS_DIR, CONTAINERD_CONFIG, HOSTS_TOML_MARKER, containerdConfigV2, containerdConfigV3, hostsToml } from '../templates/containerd.js';
 import type { Step, StepContext } from './types.js';
 
 function configs(ctx: StepContext): { major: number; file: FileSpec }[] {
@@ -42,7 +35,7 @@ function helpers(ctx: StepContext): string {
     '  local v',
     "  v=$(containerd --version 2>/dev/null | awk '{print $3}') || v=''",
     '  v=${v#v}',
-    "  printf '%s\\n' \"${v%%.*}\"",
+    '  printf \'%s\\n\' "${v%%.*}"',
     '}',
     '# hosts.toml files k8sprep wrote for registries no longer in the cluster file.',
     'k8sprep_stale_mirrors() {',

@@ -18,9 +18,6 @@ export const crictlStep: Step = {
   check: () => ['command -v crictl >/dev/null 2>&1 || return 1', fileMatches(CONFIG)].join('\n'),
   apply: (ctx) => {
     const family = osFamily(ctx.os);
-    return [
-      `command -v crictl >/dev/null 2>&1 || ${family.installPackages(family.packages.crictl, family.kubernetesRepoArgs)}`,
-      writeFile(CONFIG),
-    ].join('\n');
+    return [`command -v crictl >/dev/null 2>&1 || ${family.installPackages(family.packages.crictl, family.kubernetesRepoArgs)}`, writeFile(CONFIG)].join('\n');
   },
 };

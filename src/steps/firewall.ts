@@ -122,8 +122,6 @@ export const firewallStep: Step = {
   appliesTo: () => true,
   helpers: (ctx) => (ctx.cluster.firewall === 'open-ports' ? FIREWALLD_HELPERS : ''),
   check: (ctx) =>
-    ctx.cluster.firewall === 'disable'
-      ? '! systemctl is-active --quiet firewalld && ! systemctl is-enabled --quiet firewalld 2>/dev/null'
-      : openCheck(ctx),
+    ctx.cluster.firewall === 'disable' ? '! systemctl is-active --quiet firewalld && ! systemctl is-enabled --quiet firewalld 2>/dev/null' : openCheck(ctx),
   apply: (ctx) => (ctx.cluster.firewall === 'disable' ? 'systemctl disable --now firewalld' : openApply(ctx)),
 };

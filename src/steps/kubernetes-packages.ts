@@ -10,12 +10,12 @@ import type { Step, StepContext } from './types.js';
 function versionHelpers(ctx: StepContext): string {
   const v = `v${ctx.cluster.kubernetes.version.full}`;
   return [
-    '# Prints what is wrong with the installed tools\' versions; nothing when all report the cluster\'s.',
+    "# Prints what is wrong with the installed tools' versions; nothing when all report the cluster's.",
     'k8sprep_kube_version_problems() {',
     '  local got',
     "  got=$(kubeadm version -o short 2>/dev/null) || got='(kubeadm not runnable)'",
     `  [ "$got" = ${v} ] || echo "kubeadm ($(command -v kubeadm || echo missing)) reports $got, not ${v}"`,
-    "  got=$(kubectl version --client 2>/dev/null | awk '$1 == \"Client\" && $2 == \"Version:\" {print $3}') || got=''",
+    '  got=$(kubectl version --client 2>/dev/null | awk \'$1 == "Client" && $2 == "Version:" {print $3}\') || got=\'\'',
     `  [ "$got" = ${v} ] || echo "kubectl ($(command -v kubectl || echo missing)) reports \${got:-no version}, not ${v}"`,
     "  got=$(kubelet --version 2>/dev/null | awk '{print $2}') || got=''",
     `  [ "$got" = ${v} ] || echo "kubelet ($(command -v kubelet || echo missing)) reports \${got:-no version}, not ${v}"`,

@@ -16,6 +16,9 @@ export const packageReposStep: Step = {
   id: 'package-repos',
   title: 'Add the containerd and Kubernetes package repositories',
   appliesTo: (ctx) => files(ctx).length > 0,
-  check: (ctx) => files(ctx).map((f) => fileMatches(f, '|| return 1')).join('\n'),
+  check: (ctx) =>
+    files(ctx)
+      .map((f) => fileMatches(f, '|| return 1'))
+      .join('\n'),
   apply: (ctx) => [...files(ctx).map(writeFile), osFamily(ctx.os).repositoriesChanged].filter(Boolean).join('\n'),
 };

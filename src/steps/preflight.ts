@@ -71,7 +71,7 @@ export const preflightStep: Step = {
   check: (ctx) => ['K8SPREP_PROBLEMS=()', ...checks(ctx), '[ "${#K8SPREP_PROBLEMS[@]}" -eq 0 ]'].join('\n'),
   apply: () =>
     [
-      "printf 'k8sprep: preflight: %s\\n' \"${K8SPREP_PROBLEMS[@]}\" >&2",
+      'printf \'k8sprep: preflight: %s\\n\' "${K8SPREP_PROBLEMS[@]}" >&2',
       'k8sprep_die "preflight found ${#K8SPREP_PROBLEMS[@]} problem(s) on this host; nothing was changed"',
     ].join('\n'),
 };

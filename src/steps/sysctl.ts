@@ -50,7 +50,7 @@ export const sysctlStep: Step = {
   helpers: () =>
     [
       '# $1 is key=value (one word: a value may start with "-"); the kernel prints multi-value settings tab-separated.',
-      "k8sprep_sysctl_is() { [ \"$(sysctl -n \"${1%%=*}\" 2>/dev/null | tr -s '[:space:]' ' ' | sed 's/ $//')\" = \"${1#*=}\" ]; }",
+      'k8sprep_sysctl_is() { [ "$(sysctl -n "${1%%=*}" 2>/dev/null | tr -s \'[:space:]\' \' \' | sed \'s/ $//\')" = "${1#*=}" ]; }',
     ].join('\n'),
   check: (ctx) =>
     [

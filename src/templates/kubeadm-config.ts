@@ -81,7 +81,9 @@ export function initConfig(cluster: Cluster, host: Host, os: OsId): string {
   const init = {
     apiVersion: api,
     kind: 'InitConfiguration',
-    bootstrapTokens: [{ token: TOKEN_PLACEHOLDER, description: TOKEN_DESCRIPTION, ttl: '24h0m0s', usages: ['signing', 'authentication'], groups: TOKEN_GROUPS }],
+    bootstrapTokens: [
+      { token: TOKEN_PLACEHOLDER, description: TOKEN_DESCRIPTION, ttl: '24h0m0s', usages: ['signing', 'authentication'], groups: TOKEN_GROUPS },
+    ],
     nodeRegistration: nodeRegistration(cluster, host, os),
     localAPIEndpoint: { advertiseAddress: nodeIp(host), bindPort: APISERVER_BIND_PORT },
   };
@@ -114,7 +116,13 @@ export function initConfig(cluster: Cluster, host: Host, os: OsId): string {
 export function tokenConfig(cluster: Cluster): string {
   const api = kubeadmApi(cluster);
   return documents([
-    { apiVersion: api, kind: 'InitConfiguration', bootstrapTokens: [{ token: TOKEN_PLACEHOLDER, description: TOKEN_DESCRIPTION, ttl: '24h0m0s', usages: ['signing', 'authentication'], groups: TOKEN_GROUPS }] },
+    {
+      apiVersion: api,
+      kind: 'InitConfiguration',
+      bootstrapTokens: [
+        { token: TOKEN_PLACEHOLDER, description: TOKEN_DESCRIPTION, ttl: '24h0m0s', usages: ['signing', 'authentication'], groups: TOKEN_GROUPS },
+      ],
+    },
     { apiVersion: api, kind: 'ClusterConfiguration', kubernetesVersion: `v${cluster.kubernetes.version.full}` },
   ]);
 }

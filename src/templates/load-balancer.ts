@@ -81,9 +81,11 @@ export function kubeVipManifest(cluster: Cluster, kubeconfig: '/etc/kubernetes/a
 /** `leaving`: control planes being reset, no longer backends. */
 export function haproxyConfig(cluster: Cluster, leaving: readonly string[] = []): string {
   const port = cluster.apiEndpoint.port;
-  const servers = cluster.controlPlanes.filter((h) => !leaving.includes(h.name)).map((h) => `    server ${h.name} ${h.address}:${APISERVER_BIND_PORT} check verify none`);
+  const servers = cluster.controlPlanes
+    .filter((h) => !leaving.includes(h.name))
+    .map((h) => `    server ${h.name} ${h.address}:${APISERVER_BIND_PORT} check verify none`);
   return [
-    '# haproxy in front of the control planes\' apiservers, written by k8sprep (kubeadm ha-considerations).',
+    "# haproxy in front of the control planes' apiservers, written by k8sprep (kubeadm ha-considerations).",
     'global',
     '    log stdout format raw local0',
     '',
@@ -187,7 +189,7 @@ export function checkApiserverScript(cluster: Cluster): string {
   const port = cluster.apiEndpoint.port;
   return [
     '#!/bin/sh',
-    '# keepalived lowers this node\'s priority while the API does not answer here. Written by k8sprep.',
+    "# keepalived lowers this node's priority while the API does not answer here. Written by k8sprep.",
     `curl -sfk --max-time 2 https://localhost:${port}/healthz -o /dev/null || { echo "*** Error GET https://localhost:${port}/healthz" >&2; exit 1; }`,
     '',
   ].join('\n');

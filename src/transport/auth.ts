@@ -57,7 +57,11 @@ export async function sudoPassword(hostName: string, s: Pick<AuthSettings, 'pass
   }
 }
 
-const exists = (path: string) => access(path).then(() => true, () => false);
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
 
 async function candidates(s: AuthSettings): Promise<Candidate[]> {
   const out: Candidate[] = [];

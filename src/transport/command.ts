@@ -25,9 +25,7 @@ export function scriptCommand(args: readonly string[], opts: { root: boolean; su
   if (opts.sudoPassword === undefined) return { command: `sudo -n ${bash}`, stdinPrefix: '' };
   if (/[\r\n]/.test(opts.sudoPassword)) throw new Error('the sudo password contains a line break, which sudo -S cannot read');
   return {
-    command:
-      `if sudo -n true 2>/dev/null; then IFS= read -r k8sprep_ignored; exec sudo -n ${bash}; ` +
-      `else exec sudo -S -p '' ${bash}; fi`,
+    command: `if sudo -n true 2>/dev/null; then IFS= read -r k8sprep_ignored; exec sudo -n ${bash}; ` + `else exec sudo -S -p '' ${bash}; fi`,
     stdinPrefix: `${opts.sudoPassword}\n`,
   };
 }

@@ -31,7 +31,10 @@ export class LocalTransport implements Transport {
   private sudoPassword: Promise<string | undefined> | undefined;
   private closed = false;
 
-  constructor(private readonly host: Host, options: LocalTransportOptions = {}) {
+  constructor(
+    private readonly host: Host,
+    options: LocalTransportOptions = {},
+  ) {
     this.hostName = host.name;
     this.env = options.env ?? process.env;
     this.prompts = options.prompts ?? noPrompts();
@@ -45,7 +48,9 @@ export class LocalTransport implements Transport {
   async runScript(script: string, args: readonly string[], handlers: OutputHandlers = {}): Promise<number> {
     await this.connect();
     const what = describeScript(script);
-    const password = this.root ? undefined : await (this.sudoPassword ??= sudoPassword(this.hostName, { passwordEnv: this.host.ssh.passwordEnv, env: this.env, prompts: this.prompts }));
+    const password = this.root
+      ? undefined
+      : await (this.sudoPassword ??= sudoPassword(this.hostName, { passwordEnv: this.host.ssh.passwordEnv, env: this.env, prompts: this.prompts }));
     const { command, stdinPrefix } = scriptCommand(args, { root: this.root, sudoPassword: password });
 
     const sudo = new SudoWatch(!this.root);

@@ -50,10 +50,12 @@ export function interactivePrompts(opts: InteractivePromptOptions): CredentialPr
   // Two prompts drawn at once would garble the terminal: chain them.
   let queue: Promise<unknown> = Promise.resolve();
   const serialized = (message: string): Promise<string> => {
-    const next = queue.then(() => ask(message)).catch((err: unknown) => {
-      if (err instanceof PromptCancelled) opts.onCancel?.();
-      throw err;
-    });
+    const next = queue
+      .then(() => ask(message))
+      .catch((err: unknown) => {
+        if (err instanceof PromptCancelled) opts.onCancel?.();
+        throw err;
+      });
     queue = next.catch(() => undefined);
     return next;
   };

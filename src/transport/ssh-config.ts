@@ -52,7 +52,10 @@ function sshG(config: string, q: SshConfigQuery): Promise<Settings> {
   return new Promise((done, fail) => {
     execFile('ssh', args, { encoding: 'utf8', timeout: 10_000 }, (err, stdout, stderr) => {
       if (err) {
-        const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'the OpenSSH client `ssh` that reads it is not installed (Debian: openssh-client)' : (stderr.trim().split('\n')[0] ?? err.message);
+        const why =
+          (err as NodeJS.ErrnoException).code === 'ENOENT'
+            ? 'the OpenSSH client `ssh` that reads it is not installed (Debian: openssh-client)'
+            : (stderr.trim().split('\n')[0] ?? err.message);
         return fail(new SshConfigError(`cannot read ${config} for ${q.host}: ${why}`));
       }
       const settings: Settings = new Map();

@@ -63,7 +63,10 @@ class Deadline {
   private startedAt = 0;
   private done = false;
 
-  constructor(ms: number, private readonly onExpire: () => void) {
+  constructor(
+    ms: number,
+    private readonly onExpire: () => void,
+  ) {
     this.remaining = ms;
   }
 
@@ -162,7 +165,10 @@ export async function openClient(ep: Endpoint, s: ConnectSettings, sock?: Duplex
         case 'match':
           return true;
         case 'revoked':
-          hostKeyError = new HostKeyError(ep.hostName, `host key ${fingerprint(key)} of ${ep.label} is marked @revoked in ${s.knownHostsPath} line ${check.entry.line}`);
+          hostKeyError = new HostKeyError(
+            ep.hostName,
+            `host key ${fingerprint(key)} of ${ep.label} is marked @revoked in ${s.knownHostsPath} line ${check.entry.line}`,
+          );
           return false;
         case 'changed':
           hostKeyError = new HostKeyError(ep.hostName, changedKeyMessage(ep, s.knownHostsPath, key, check.expected));
@@ -202,7 +208,12 @@ export async function openClient(ep: Endpoint, s: ConnectSettings, sock?: Duplex
       if (hostKeyError) return fail(hostKeyError);
       if (auth.fatal) return fail(new TransportError(ep.hostName, `cannot log in to ${ep.label} as ${ep.user}: ${auth.fatal.message}`));
       if (err.level === 'client-authentication') {
-        return fail(new TransportError(ep.hostName, `authentication to ${ep.label} as ${ep.user} failed: ${authFailureDetail(auth, { passwordEnv: ep.passwordEnv, env: s.env })}`));
+        return fail(
+          new TransportError(
+            ep.hostName,
+            `authentication to ${ep.label} as ${ep.user} failed: ${authFailureDetail(auth, { passwordEnv: ep.passwordEnv, env: s.env })}`,
+          ),
+        );
       }
       fail(new TransportError(ep.hostName, connectError(ep, err), { cause: err }));
     });

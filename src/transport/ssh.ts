@@ -60,7 +60,10 @@ export class SshTransport implements Transport {
   /** The socket/keepalive error that came with the loss, if any. */
   private lostDetail: string | undefined;
 
-  constructor(private readonly host: Host, options: SshTransportOptions) {
+  constructor(
+    private readonly host: Host,
+    options: SshTransportOptions,
+  ) {
     this.hostName = host.name;
     const home = options.home ?? homedir();
     this.settings = {
@@ -195,7 +198,8 @@ export class SshTransport implements Transport {
         client.forwardOut('127.0.0.1', 0, this.endpoint.address, this.endpoint.port, (err, stream) => {
           clearTimeout(timer);
           if (timedOut) stream?.destroy();
-          else if (err) reject(new TransportError(this.hostName, `${label} could not open a connection to ${target} for ${this.hostName}: ${err.message}`, { cause: err }));
+          else if (err)
+            reject(new TransportError(this.hostName, `${label} could not open a connection to ${target} for ${this.hostName}: ${err.message}`, { cause: err }));
           else resolve(stream);
         });
       });
@@ -226,7 +230,9 @@ export class SshTransport implements Transport {
   async runScript(script: string, args: readonly string[], handlers: OutputHandlers = {}): Promise<number> {
     const client = await this.ensureClient();
     const root = this.endpoint.user === 'root';
-    const password = root ? undefined : await (this.sudoPassword ??= sudoPassword(this.hostName, { ...this.endpoint, env: this.settings.env, prompts: this.settings.prompts }));
+    const password = root
+      ? undefined
+      : await (this.sudoPassword ??= sudoPassword(this.hostName, { ...this.endpoint, env: this.settings.env, prompts: this.settings.prompts }));
     const { command: bare, stdinPrefix } = scriptCommand(args, { root, sudoPassword: password });
     const command = announcingSession(bare);
     const what = describeScript(script);

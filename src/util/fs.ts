@@ -3,11 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
-export async function writeFileAtomic(
-  path: string,
-  data: string | Uint8Array,
-  opts: { mode: number; dirMode?: number },
-): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array, opts: { mode: number; dirMode?: number }): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: opts.dirMode ?? 0o700 });
   const tmp = `${path}.tmp-${randomBytes(6).toString('hex')}`;
   const handle = await open(tmp, 'wx', opts.mode);

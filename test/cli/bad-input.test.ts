@@ -320,9 +320,15 @@ describe.each(COMMANDS)('%s refuses bad cluster files', (_label, args) => {
 
   test('a directory given to -c is named, relative or absolute', async () => {
     mkdirSync(join(work.path, 'conf'));
-    await expectRefused(args.map((a) => (a === F ? 'conf' : a)), ['--config: conf: is a directory, not a cluster file']);
+    await expectRefused(
+      args.map((a) => (a === F ? 'conf' : a)),
+      ['--config: conf: is a directory, not a cluster file'],
+    );
     // `-c .`: relative to the working directory it is "", so the absolute path is shown.
-    await expectRefused(args.map((a) => (a === F ? '.' : a)), [`--config: ${work.path}: is a directory, not a cluster file`]);
+    await expectRefused(
+      args.map((a) => (a === F ? '.' : a)),
+      [`--config: ${work.path}: is a directory, not a cluster file`],
+    );
   });
 });
 
@@ -369,11 +375,18 @@ describe('conflicting flags (node init --prep-only)', () => {
   });
 
   test('two unknown flags: one line each', async () => {
-    await expectRefused(['node', 'init', '--prep-only', '-c', F, '--bogus', '--nope=1'], ['--bogus: unknown flag (see --help)', '--nope: unknown flag (see --help)'], cluster());
+    await expectRefused(
+      ['node', 'init', '--prep-only', '-c', F, '--bogus', '--nope=1'],
+      ['--bogus: unknown flag (see --help)', '--nope: unknown flag (see --help)'],
+      cluster(),
+    );
   });
 
-  test('a value outside --os\'s choices', async () => {
-    await expectRefused(['node', 'init', '--prep-only', '--host', '127.0.0.97', '--os', 'ubuntu', '--version', '1.30.6'], ['--os: "ubuntu" is not one of centos7, arch']);
+  test("a value outside --os's choices", async () => {
+    await expectRefused(
+      ['node', 'init', '--prep-only', '--host', '127.0.0.97', '--os', 'ubuntu', '--version', '1.30.6'],
+      ['--os: "ubuntu" is not one of centos7, arch'],
+    );
   });
 
   test('--host without -c still needs --os and --version', async () => {

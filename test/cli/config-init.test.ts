@@ -52,7 +52,7 @@ function expectCommented(text: string): void {
 }
 
 describe('on a terminal', () => {
-  test('answers typed one by one, bad ones refused with the validator\'s reason, make a file config validate accepts', async () => {
+  test("answers typed one by one, bad ones refused with the validator's reason, make a file config validate accepts", async () => {
     term = startCliInPty(['config', 'init', '-c', 'ha.yaml'], { cwd: work.path });
     const t = term;
     await answer(t, /Cluster name/, `demo${ENTER}`);
@@ -107,7 +107,9 @@ describe('on a terminal', () => {
     });
     const validate = await cli('config', 'validate', '-c', 'ha.yaml');
     expect([validate.code, validate.stderr]).toEqual([0, '']);
-    expect(validate.stdout).toMatch(/^ok: cluster demo, Kubernetes 1\.34\.2, 3 host\(s\) \(2 control plane, 1 worker; centos7\+arch\), endpoint 10\.0\.0\.100:6443/);
+    expect(validate.stdout).toMatch(
+      /^ok: cluster demo, Kubernetes 1\.34\.2, 3 host\(s\) \(2 control plane, 1 worker; centos7\+arch\), endpoint 10\.0\.0\.100:6443/,
+    );
   }, 120_000);
 
   test('an OS that cannot run the chosen version is refused and asked again', async () => {
@@ -150,10 +152,34 @@ describe('on a terminal', () => {
 });
 
 describe('from flags', () => {
-  const HA = ['--name', 'flags', '--version', '1.30.6', '--host', 'cp1,192.168.56.11,control-plane,centos7', '--host', 'cp2,192.168.56.12,control-plane', '--host', 'w1,192.168.56.21,worker,arch'];
+  const HA = [
+    '--name',
+    'flags',
+    '--version',
+    '1.30.6',
+    '--host',
+    'cp1,192.168.56.11,control-plane,centos7',
+    '--host',
+    'cp2,192.168.56.12,control-plane',
+    '--host',
+    'w1,192.168.56.21,worker,arch',
+  ];
 
   test('--yes: the flags are the answers; the file passes config validate and explains itself', async () => {
-    const r = await cli('config', 'init', '-c', 'flags.yaml', '--yes', ...HA, '--endpoint', '192.168.56.100', '--load-balancer', 'keepalived-haproxy', '--ssh-user', 'ops');
+    const r = await cli(
+      'config',
+      'init',
+      '-c',
+      'flags.yaml',
+      '--yes',
+      ...HA,
+      '--endpoint',
+      '192.168.56.100',
+      '--load-balancer',
+      'keepalived-haproxy',
+      '--ssh-user',
+      'ops',
+    );
     expect([r.code, r.stderr]).toEqual([0, '']);
     const text = readFileSync(join(work.path, 'flags.yaml'), 'utf8');
     expectCommented(text);
@@ -172,11 +198,39 @@ describe('from flags', () => {
   });
 
   test('--yes with bad answers: one line per problem naming the flag, exit 2, nothing written', async () => {
-    const r = await cli('config', 'init', '-c', 'bad.yaml', '--yes', '--name', 'Bad_Name', '--host', 'cp1,10.0.0.300,control-plane', '--host', 'cp2,10.0.0.12,control-plane', '--host', 'w1,10.0.0.21');
+    const r = await cli(
+      'config',
+      'init',
+      '-c',
+      'bad.yaml',
+      '--yes',
+      '--name',
+      'Bad_Name',
+      '--host',
+      'cp1,10.0.0.300,control-plane',
+      '--host',
+      'cp2,10.0.0.12,control-plane',
+      '--host',
+      'w1,10.0.0.21',
+    );
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe('--host: "w1,10.0.0.21" is not NAME,ADDRESS,ROLES[,OS] (ROLES: control-plane, worker or control-plane+worker; OS: centos7 or arch, read over SSH when left out)\n');
-    const r2 = await cli('config', 'init', '-c', 'bad.yaml', '--yes', '--name', 'Bad_Name', '--host', 'cp1,10.0.0.300,control-plane', '--host', 'cp2,10.0.0.12,control-plane');
+    expect(r.stderr).toBe(
+      '--host: "w1,10.0.0.21" is not NAME,ADDRESS,ROLES[,OS] (ROLES: control-plane, worker or control-plane+worker; OS: centos7 or arch, read over SSH when left out)\n',
+    );
+    const r2 = await cli(
+      'config',
+      'init',
+      '-c',
+      'bad.yaml',
+      '--yes',
+      '--name',
+      'Bad_Name',
+      '--host',
+      'cp1,10.0.0.300,control-plane',
+      '--host',
+      'cp2,10.0.0.12,control-plane',
+    );
     expect(r2.code).toBe(2);
     expect(r2.stderr.trimEnd().split('\n').sort()).toEqual([
       '--endpoint: is required with 2 control planes (cp1, cp2): a virtual IP or load-balanced name for the API server',
@@ -253,7 +307,9 @@ describe('the schema file beside it', () => {
     const dir = dirWith('schema-foreign', { 'cluster.schema.json': foreign });
     const r = await cli('config', 'init', '-c', 'schema-foreign/c.yaml', '--yes', ...HOSTS);
     expect(r.code).toBe(0);
-    expect(r.stderr).toBe("note: schema-foreign/cluster.schema.json is not k8sprep's schema: left as it is, and schema-foreign/c.yaml names no schema (k8sprep config schema prints it)\n");
+    expect(r.stderr).toBe(
+      "note: schema-foreign/cluster.schema.json is not k8sprep's schema: left as it is, and schema-foreign/c.yaml names no schema (k8sprep config schema prints it)\n",
+    );
     expect(readFileSync(join(dir, 'cluster.schema.json'), 'utf8')).toBe(foreign);
     const text = readFileSync(join(dir, 'c.yaml'), 'utf8');
     expect(text).not.toContain('yaml-language-server');
@@ -261,13 +317,23 @@ describe('the schema file beside it', () => {
   });
 });
 
-test('an answer is judged by config validate\'s rules: the same reason for the same value in a file', async () => {
+test("an answer is judged by config validate's rules: the same reason for the same value in a file", async () => {
   const a = answersFromFlags({ name: 'same', host: ['cp1,192.168.56.11,control-plane', 'w1,10.96.0.5,worker'] });
   const reason = checkAnswer(a, 'spec.hosts[1].address');
   expect(typeof reason).toBe('string');
   writeFileSync(
     join(work.path, 'same.yaml'),
-    ['apiVersion: k8sprep.io/v1alpha1', 'kind: Cluster', 'metadata: {name: same}', 'spec:', '  kubernetes: {version: "1.34.2"}', '  hosts:', '    - {name: cp1, address: 192.168.56.11, roles: [control-plane]}', '    - {name: w1, address: 10.96.0.5, roles: [worker]}', ''].join('\n'),
+    [
+      'apiVersion: k8sprep.io/v1alpha1',
+      'kind: Cluster',
+      'metadata: {name: same}',
+      'spec:',
+      '  kubernetes: {version: "1.34.2"}',
+      '  hosts:',
+      '    - {name: cp1, address: 192.168.56.11, roles: [control-plane]}',
+      '    - {name: w1, address: 10.96.0.5, roles: [worker]}',
+      '',
+    ].join('\n'),
   );
   const r = await cli('config', 'validate', '-c', 'same.yaml');
   expect(r.code).toBe(2);

@@ -35,7 +35,18 @@ function section(help: string, name: string): string[] {
 }
 
 test('the manifest holds every command, so the checks below cover them all', () => {
-  const known = ['certs check', 'certs generate', 'certs hash', 'certs renew', 'config init', 'config schema', 'config validate', 'images list', 'node init', 'node script'];
+  const known = [
+    'certs check',
+    'certs generate',
+    'certs hash',
+    'certs renew',
+    'config init',
+    'config schema',
+    'config validate',
+    'images list',
+    'node init',
+    'node script',
+  ];
   expect(COMMANDS).toEqual(expect.arrayContaining(known));
   expect(COMMANDS.length).toBeGreaterThanOrEqual(known.length);
 });
@@ -74,7 +85,11 @@ describe.each(COMMANDS)('%s', (command) => {
   test('the usage line lists each flag once, bracketed, with its value name', () => {
     const usage = section(help, 'USAGE').join(' ').replace(/\s+/g, ' ').trim();
     expect(usage.startsWith(`$ k8sprep ${command}`)).toBe(true);
-    const items = usage.slice(`$ k8sprep ${command}`.length).trim().match(/\[[^\]]*\]|\S+/g) ?? [];
+    const items =
+      usage
+        .slice(`$ k8sprep ${command}`.length)
+        .trim()
+        .match(/\[[^\]]*\]|\S+/g) ?? [];
     expect(items.length).toBeGreaterThan(0);
     // A required flag (node join/reset's --hosts) is the one item without brackets.
     for (const item of items) expect(item).toMatch(/^\[(-[a-z]|--[a-z-]+)( [A-Z][A-Z.,|_]*| [a-z0-9|-]+)?\]$|^\[?[A-Z]+\]?$|^--hosts$/);
@@ -128,7 +143,7 @@ test('a flag where the command belongs: the line, without a suggestion', async (
   expect([r.code, r.stdout, r.stderr]).toEqual([127, '', '"--bogus" is not a k8sprep command (k8sprep help lists the commands)\n']);
 });
 
-test('bash completion (autocomplete) completes the space-separated commands and each command\'s own flags', async () => {
+test("bash completion (autocomplete) completes the space-separated commands and each command's own flags", async () => {
   const home = join(work.path, 'home');
   const r = await runCli(['autocomplete', 'bash'], { cwd: work.path, home });
   expect(r.code).toBe(0);

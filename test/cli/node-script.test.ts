@@ -48,7 +48,27 @@ beforeAll(async () => {
   // The local state node init leaves: the CA (made here with openssl) and the bootstrap token.
   const pki = join(work.path, '.k8sprep', 'ns', 'pki');
   mkdirSync(pki, { recursive: true });
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=kubernetes', '-days', '1', '-keyout', join(pki, 'ca.key'), '-out', join(pki, 'ca.crt')], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-subj',
+      '/CN=kubernetes',
+      '-days',
+      '1',
+      '-keyout',
+      join(pki, 'ca.key'),
+      '-out',
+      join(pki, 'ca.crt'),
+    ],
+    { stdio: 'ignore' },
+  );
   writeFileSync(join(work.path, '.k8sprep', 'ns', 'token'), `${TOKEN}\n`, { mode: 0o600 });
   caHash = opensslCaHash(join(pki, 'ca.crt'));
 });
@@ -143,7 +163,9 @@ describe('bad input: one line, exit 2, nothing contacted or written', () => {
       writeFileSync(join(other.path, 'cluster.yaml'), readFileSync(join(work.path, 'cluster.yaml')));
       const r = await runCli(['node', 'script', '--hosts', 'w1'], { cwd: other.path });
       expect([r.code, r.stdout]).toEqual([2, '']);
-      expect(r.stderr).toMatch(/^\S*\.k8sprep\/ns\/pki\/ca\.crt: missing: the scripts join the cluster node init made .*: run node init \(or node join\) first\n$/);
+      expect(r.stderr).toMatch(
+        /^\S*\.k8sprep\/ns\/pki\/ca\.crt: missing: the scripts join the cluster node init made .*: run node init \(or node join\) first\n$/,
+      );
       expect(listTree(other.path)).toEqual(['cluster.yaml']);
     } finally {
       other.remove();

@@ -43,7 +43,9 @@ describe('certs generate progress', () => {
     expect(planned).not.toBeNull();
     const keys = Number(planned?.[1]);
     // One key per .key file and per kubeconfig (its client key); a node's copies of the shared keys are no new keys.
-    const created = r.stdout.split('\n').filter((l) => /^ {2}created +\S+\.(key|conf)$/.test(l) && !/nodes\/[^/]+\/pki\/(ca|front-proxy-ca|etcd\/ca|sa)\.key$/.test(l));
+    const created = r.stdout
+      .split('\n')
+      .filter((l) => /^ {2}created +\S+\.(key|conf)$/.test(l) && !/nodes\/[^/]+\/pki\/(ca|front-proxy-ca|etcd\/ca|sa)\.key$/.test(l));
     expect(keys).toBe(created.length);
     expect(keys).toBeGreaterThan(10);
     expect(lines[1]).toBe(`keys ${keys}/${keys} made; certificates and kubeconfigs written`);
@@ -83,7 +85,9 @@ describe('certs generate progress', () => {
   }, 60_000);
 
   test('RSA-4096: the line says what a key costs, before they start', () => {
-    expect(keysLine(16, 4096)).toMatch(/^making 16 RSA-4096 keys: about \d+ s with \d+ at a time; RSA-4096 takes about 3 s of CPU per key, some keys much longer$/);
+    expect(keysLine(16, 4096)).toMatch(
+      /^making 16 RSA-4096 keys: about \d+ s with \d+ at a time; RSA-4096 takes about 3 s of CPU per key, some keys much longer$/,
+    );
     expect(keysLine(1, 2048)).toMatch(/^making 1 RSA-2048 key: about 1 s/);
   });
 });

@@ -25,7 +25,9 @@ test('a single host: both roles by default, its own endpoint, state dir in the w
 test('node names from addresses: DNS names lowercased to their first label; IPv6 is refused', async () => {
   const name = async (host: string) => (await loadClusterFromFlags({ host, os: 'arch', version: '1.30.6' })).hosts[0]?.name;
   expect(await name('Node1.Example.COM')).toBe('node1');
-  expect(await problems({ host: 'fd00::1', os: 'arch', version: '1.30.6' })).toEqual(['--host: "fd00::1": IPv6 is not supported yet (use an IPv4 address or a host name)']);
+  expect(await problems({ host: 'fd00::1', os: 'arch', version: '1.30.6' })).toEqual([
+    '--host: "fd00::1": IPv6 is not supported yet (use an IPv4 address or a host name)',
+  ]);
 });
 
 test('--role and --user', async () => {

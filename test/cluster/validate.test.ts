@@ -170,7 +170,9 @@ describe('the CNI manifest override', () => {
   const SUM = 'a'.repeat(64);
   test('url and sha256 are both required, in their shapes', () => {
     expect(problems(file(`cniManifest: {url: "https://127.0.0.1/calico.yaml", sha256: ${SUM}}`))).toEqual([]);
-    expect(problems(file('cniManifest: {url: "https://127.0.0.1/calico.yaml"}'))).toEqual(['c.yaml:5:48: spec.kubernetes.cniManifest.sha256: is required (string)']);
+    expect(problems(file('cniManifest: {url: "https://127.0.0.1/calico.yaml"}'))).toEqual([
+      'c.yaml:5:48: spec.kubernetes.cniManifest.sha256: is required (string)',
+    ]);
     expect(problems(file(`cniManifest: {url: "https://127.0.0.1/", sha256: "${SUM}x"}`))).toEqual([
       'c.yaml:5:54: spec.kubernetes.cniManifest.url: "https://127.0.0.1/" is not an http(s) URL of a file',
       `c.yaml:5:84: spec.kubernetes.cniManifest.sha256: "${SUM}x" is not a SHA-256 checksum (64 hexadecimal digits)`,
@@ -187,9 +189,12 @@ describe('the CNI manifest override', () => {
 });
 
 test('mirrors.manifests: an http(s) URL prefix', () => {
-  const file = (url: string) => `${HEAD}  kubernetes: {version: "1.30.6"}\n  mirrors: {manifests: ${url}}\n  hosts:\n    - {name: a, address: 10.1.0.1, roles: [control-plane]}\n`;
+  const file = (url: string) =>
+    `${HEAD}  kubernetes: {version: "1.30.6"}\n  mirrors: {manifests: ${url}}\n  hosts:\n    - {name: a, address: 10.1.0.1, roles: [control-plane]}\n`;
   expect(problems(file('https://files.m.daocloud.io'))).toEqual([]);
-  expect(problems(file('"https://files.example/$(reboot)"'))).toEqual(['c.yaml:6:24: spec.mirrors.manifests: "https://files.example/$(reboot)" is not an http(s) mirror URL']);
+  expect(problems(file('"https://files.example/$(reboot)"'))).toEqual([
+    'c.yaml:6:24: spec.mirrors.manifests: "https://files.example/$(reboot)" is not an http(s) mirror URL',
+  ]);
 });
 
 test('duplicate addresses are found across letter case', () => {
@@ -214,10 +219,7 @@ test('only one host can be local; a role listed twice', () => {
     - {name: a, address: local, roles: [control-plane, control-plane]}
     - {name: b, address: local, roles: [worker]}
 `),
-  ).toEqual([
-    'c.yaml:7:40: spec.hosts[0].roles: lists a role twice',
-    'c.yaml:8:26: spec.hosts[1].address: only one host can be `local`',
-  ]);
+  ).toEqual(['c.yaml:7:40: spec.hosts[0].roles: lists a role twice', 'c.yaml:8:26: spec.hosts[1].address: only one host can be `local`']);
 });
 
 test('bad record keys are reported at the key with the value', () => {
@@ -238,11 +240,14 @@ test('bad record keys are reported at the key with the value', () => {
 });
 
 test('mirrors.binaries: an http(s) URL base, trailing slash dropped; anything else is reported at the value', () => {
-  const file = (url: string) => `${HEAD}  kubernetes: {version: "1.30.6"}\n  mirrors: {binaries: ${url}}\n  hosts:\n    - {name: a, address: 10.1.0.1, roles: [control-plane]}\n`;
+  const file = (url: string) =>
+    `${HEAD}  kubernetes: {version: "1.30.6"}\n  mirrors: {binaries: ${url}}\n  hosts:\n    - {name: a, address: 10.1.0.1, roles: [control-plane]}\n`;
   expect(parseClusterText(file('https://files.m.daocloud.io/dl.k8s.io/'), 'c.yaml').mirrors.binaries).toBe('https://files.m.daocloud.io/dl.k8s.io');
   expect(parseClusterText(file('http://127.0.0.1:8080/k8s'), 'c.yaml').mirrors.binaries).toBe('http://127.0.0.1:8080/k8s');
   expect(problems(file('ftp://dl.k8s.io'))).toEqual(['c.yaml:6:23: spec.mirrors.binaries: "ftp://dl.k8s.io" is not an http(s) mirror URL']);
-  expect(problems(file('"https://dl.k8s.io/$(reboot)"'))).toEqual(['c.yaml:6:23: spec.mirrors.binaries: "https://dl.k8s.io/$(reboot)" is not an http(s) mirror URL']);
+  expect(problems(file('"https://dl.k8s.io/$(reboot)"'))).toEqual([
+    'c.yaml:6:23: spec.mirrors.binaries: "https://dl.k8s.io/$(reboot)" is not an http(s) mirror URL',
+  ]);
   expect(problems(file('{url: https://dl.k8s.io}'))).toEqual(['c.yaml:6:23: spec.mirrors.binaries: expected string, received object']);
 });
 

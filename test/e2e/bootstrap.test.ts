@@ -103,7 +103,12 @@ describe('kube-vip, Kubernetes 1.34 (kubeadm v1beta4), 3 control planes + 2 work
       expect(state.cluster.caCertHash).toBe(localHash);
       expect(state.cluster.by).toBe('cp1');
       expect(state.cluster.endpoint).toBe(`${rig.vip}:6443`);
-      expect(state.nodes.filter((n) => n.ready === 'True').map((n) => n.name).sort()).toEqual(['cp1', 'cp2', 'w1']);
+      expect(
+        state.nodes
+          .filter((n) => n.ready === 'True')
+          .map((n) => n.name)
+          .sort(),
+      ).toEqual(['cp1', 'cp2', 'w1']);
       expect(state.cni).toMatchObject({ name: 'calico', podCidr: POD_SUBNET, host: 'cp1' });
       expect(rig.files.requests.filter((q) => q.path === '/calico.yaml').map((q) => [q.from, q.status])).toEqual([[rig.fleet.host('cp1').address, 200]]);
       expect(Object.keys(state.vips)).toEqual([rig.vip]);
@@ -116,7 +121,9 @@ describe('kube-vip, Kubernetes 1.34 (kubeadm v1beta4), 3 control planes + 2 work
       expect(statSync(adminConf).mode & 0o777).toBe(0o600);
       const kubeconfig = parseYaml(readFileSync(adminConf, 'utf8')) as { clusters: { cluster: { server: string; 'certificate-authority-data': string } }[] };
       expect(kubeconfig.clusters[0]?.cluster.server).toBe(`https://${rig.vip}:6443`);
-      expect(Buffer.from(kubeconfig.clusters[0]?.cluster['certificate-authority-data'] ?? '', 'base64').toString()).toBe(readFileSync(join(rig.stateDir, 'pki', 'ca.crt'), 'utf8'));
+      expect(Buffer.from(kubeconfig.clusters[0]?.cluster['certificate-authority-data'] ?? '', 'base64').toString()).toBe(
+        readFileSync(join(rig.stateDir, 'pki', 'ca.crt'), 'utf8'),
+      );
     },
     E2E_TIMEOUT_MS,
   );
@@ -127,9 +134,15 @@ describe('kube-vip, Kubernetes 1.34 (kubeadm v1beta4), 3 control planes + 2 work
       const before = rig.fleet.cluster.log().length;
       const r = await rig.run(['node', 'init']);
       expect([r.code, failures(r.summary)]).toEqual([0, []]);
-      for (const host of ['cp3', 'w2']) expect([host, stepStatuses(r.summary, host)['half-joined'], stepStatuses(r.summary, host)['kubeadm-join']]).toEqual([host, 'changed', 'changed']);
+      for (const host of ['cp3', 'w2'])
+        expect([host, stepStatuses(r.summary, host)['half-joined'], stepStatuses(r.summary, host)['kubeadm-join']]).toEqual([host, 'changed', 'changed']);
       const runs = kubeadmRuns(rig.fleet.cluster.log().slice(before));
-      expect(runs.sort()).toEqual([['cp3', 'join', 'ok'], ['cp3', 'reset', 'ok'], ['w2', 'join', 'ok'], ['w2', 'reset', 'ok']]);
+      expect(runs.sort()).toEqual([
+        ['cp3', 'join', 'ok'],
+        ['cp3', 'reset', 'ok'],
+        ['w2', 'join', 'ok'],
+        ['w2', 'reset', 'ok'],
+      ]);
       const state = await rig.fleet.cluster.state();
       expect(state.nodes.map((n) => [n.name, n.ready]).sort()).toEqual(ALL.map((n) => [n, 'True']));
       expect(state.members.map((m) => [m.name, m.started]).sort()).toEqual(CONTROL_PLANES.map((n) => [n, true]));
@@ -202,7 +215,10 @@ describe('keepalived-haproxy, Kubernetes 1.30 (kubeadm v1beta3), 3 control plane
       for (const cp of CONTROL_PLANES) {
         const host = rig.fleet.host(cp);
         const cfg = await host.readFile('/etc/haproxy/haproxy.cfg');
-        const servers = cfg.split('\n').filter((l) => /^\s+server /.test(l)).map((l) => l.trim().split(/\s+/).slice(1, 3).join(' '));
+        const servers = cfg
+          .split('\n')
+          .filter((l) => /^\s+server /.test(l))
+          .map((l) => l.trim().split(/\s+/).slice(1, 3).join(' '));
         expect([cp, servers]).toEqual([cp, CONTROL_PLANES.map((name) => `${name} ${rig.fleet.host(name).address}:6443`)]);
         const ps = await host.exec(['crictl', 'ps', '--name', '^(haproxy|keepalived)$', '--state', 'running', '-q']);
         expect([cp, ps.stdout.trim().split('\n').filter(Boolean)]).toEqual([cp, [expect.any(String), expect.any(String)]]);

@@ -138,7 +138,14 @@ describe('host keys', () => {
     home = join(work, 'keys-home');
     mkdirSync(join(home, '.ssh'), { recursive: true, mode: 0o700 });
     for (const f of ['id_ed25519', 'id_ed25519.pub']) copyFileSync(join(fleet.home, '.ssh', f), join(home, '.ssh', f));
-    writeFileSync(knownHosts(), fleet.hosts.filter((h) => h !== cs1).map((h) => `${h.hostKeyLine}\n`).join(''), { mode: 0o600 });
+    writeFileSync(
+      knownHosts(),
+      fleet.hosts
+        .filter((h) => h !== cs1)
+        .map((h) => `${h.hostKeyLine}\n`)
+        .join(''),
+      { mode: 0o600 },
+    );
   });
 
   const onlyCs1 = ['--hosts', 'cs1', '--only', 'swap'];
@@ -167,7 +174,10 @@ describe('host keys', () => {
     const impostor = join(work, 'impostor');
     await runOk('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', impostor]);
     const recordedKey = readFileSync(`${impostor}.pub`, 'utf8').trim().split(' ').slice(0, 2).join(' ');
-    const others = fleet.hosts.filter((h) => h !== cs1).map((h) => `${h.hostKeyLine}\n`).join('');
+    const others = fleet.hosts
+      .filter((h) => h !== cs1)
+      .map((h) => `${h.hostKeyLine}\n`)
+      .join('');
     writeFileSync(knownHosts(), `${others}${cs1.address} ${recordedKey}\n`, { mode: 0o600 });
     const before = readFileSync(knownHosts(), 'utf8');
     const offered = await fingerprintOf(cs1.hostKeyLine);
@@ -177,7 +187,9 @@ describe('host keys', () => {
       const { code, summary } = await prep([...onlyCs1, ...extra], home);
       expect([extra, code]).toEqual([extra, 1]);
       const error = report(summary, 'cs1').error ?? '';
-      expect(error).toContain(`HOST KEY CHANGED for cs1 (${cs1.address}:22): it offered ssh-ed25519 ${offered}, but known_hosts expects ssh-ed25519 ${recorded} (${knownHosts()} line 3)`);
+      expect(error).toContain(
+        `HOST KEY CHANGED for cs1 (${cs1.address}:22): it offered ssh-ed25519 ${offered}, but known_hosts expects ssh-ed25519 ${recorded} (${knownHosts()} line 3)`,
+      );
       expect(error).toContain('--accept-new-host-keys never accepts a changed key');
       expect(readFileSync(knownHosts(), 'utf8')).toBe(before);
     }

@@ -62,7 +62,17 @@ const sent = new Map<string, Sent[]>();
 let runId = '';
 
 function flags(extra: Partial<HostRunFlags>): HostRunFlags {
-  return { config: clusterFile, 'dry-run': false, 'show-secrets': false, concurrency: 10, 'accept-new-host-keys': false, 'ask-pass': false, verbose: false, json: true, ...extra };
+  return {
+    config: clusterFile,
+    'dry-run': false,
+    'show-secrets': false,
+    concurrency: 10,
+    'accept-new-host-keys': false,
+    'ask-pass': false,
+    verbose: false,
+    json: true,
+    ...extra,
+  };
 }
 
 /** The real SSH transport, recording what it is asked to run. */
@@ -91,7 +101,10 @@ function outFiles(dir: string, host: string): { name: string; text: string }[] {
 beforeAll(async () => {
   ({ fleet, dir: work, clusterFile } = rig);
   let out = '';
-  const code = await runHostCommand(flags({}), () => ({ phases: PHASES, prepare: async () => ({ secrets: SECRETS }) }), { transportFor: recording, write: (t) => (out += t) });
+  const code = await runHostCommand(flags({}), () => ({ phases: PHASES, prepare: async () => ({ secrets: SECRETS }) }), {
+    transportFor: recording,
+    write: (t) => (out += t),
+  });
   const summary = JSON.parse(out) as { runId: string; ok: boolean; hosts: { host: string; error?: string }[] };
   expect([code, summary.ok, summary.hosts.map((h) => h.error)]).toEqual([0, true, [undefined, undefined]]);
   runId = summary.runId;
@@ -123,7 +136,11 @@ test('`node init --prep-only --dry-run --out` wrote exactly the bytes the run se
 
 test('with a secret in the pipeline: equal except at <redacted:NAME>, where the run had the value', async () => {
   const out = join(work, 'secret-dry-run');
-  expect(await runHostCommand(flags({ 'dry-run': true, out, json: false }), () => ({ phases: PHASES, prepare: async () => ({ secrets: SECRETS }) }), { write: () => undefined })).toBe(0);
+  expect(
+    await runHostCommand(flags({ 'dry-run': true, out, json: false }), () => ({ phases: PHASES, prepare: async () => ({ secrets: SECRETS }) }), {
+      write: () => undefined,
+    }),
+  ).toBe(0);
   for (const host of fleet.hosts) {
     const files = outFiles(out, host.name);
     const executed = (sent.get(host.name) ?? []).map((s) => s.script);
@@ -132,7 +149,7 @@ test('with a secret in the pipeline: equal except at <redacted:NAME>, where the 
     files.forEach((f, i) => {
       const dry = f.text.split(/<redacted:([A-Za-z0-9_.-]+)>/);
       // Odd pieces are placeholder names; the run has each one's value there, and only there.
-      const expected = dry.map((piece, j) => (j % 2 === 1 ? SECRETS.get(piece) ?? `<unknown secret ${piece}>` : piece)).join('');
+      const expected = dry.map((piece, j) => (j % 2 === 1 ? (SECRETS.get(piece) ?? `<unknown secret ${piece}>`) : piece)).join('');
       expect([host.name, f.name, executed[i]]).toEqual([host.name, f.name, expected]);
       if (f.name === '03-token.sh') {
         expect(dry.filter((_, j) => j % 2 === 1)).toEqual(['bootstrap-token', 'bootstrap-token']);

@@ -56,7 +56,10 @@ describe.each(FIELDS.filter((f) => !f.localOnly).map((f) => [f.name, f] as const
     const file = clusterWith((o) => field.set(o, PAYLOAD), name);
     const r = await runCli(['node', 'init', '--prep-only', '-c', file], { cwd: work, home: fleet.home });
     expect([name, r.code, r.stdout]).toEqual([name, 2, '']);
-    const paths = r.stderr.split('\n').filter(Boolean).map((l) => l.split(': ')[1] ?? l);
+    const paths = r.stderr
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split(': ')[1] ?? l);
     expect([name, paths.some((p) => namesField(field, p))]).toEqual([name, true]);
     expect(await callCounts()).toEqual(before);
   });
@@ -67,7 +70,14 @@ describe.each(FIELDS.filter((f) => f.localOnly).map((f) => [f.name, f] as const)
     const file = clusterWith((o) => field.set(o, PAYLOAD), name);
     const r = await runCli(['node', 'init', '--prep-only', '--json', '--only', 'swap', '-c', file], { cwd: work, home: fleet.home });
     const summary = JSON.parse(r.stdout || '{}') as { hosts?: HostReport[] };
-    expect([name, r.code, summary.hosts?.map((h) => [h.host, h.status, h.error])]).toEqual([name, 0, [['inj1', 'ok', undefined], ['inj2', 'ok', undefined]]]);
+    expect([name, r.code, summary.hosts?.map((h) => [h.host, h.status, h.error])]).toEqual([
+      name,
+      0,
+      [
+        ['inj1', 'ok', undefined],
+        ['inj2', 'ok', undefined],
+      ],
+    ]);
   }, 120_000);
 });
 

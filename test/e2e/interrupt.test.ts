@@ -55,7 +55,11 @@ test('SIGINT with both hosts blocked mid-step: one line, scripts ended on the ho
 
   expect(r.code).toBe(130);
   const lines = r.stderr.split('\n').filter((l) => l !== '');
-  expect(lines).toEqual([expect.stringMatching(/^interrupted \(Ctrl-C\): ending the scripts still running \(Ctrl-C again quits at once\); the summary follows \(logs: .*\.k8sprep\/test\/logs\/[^/]+\)$/)]);
+  expect(lines).toEqual([
+    expect.stringMatching(
+      /^interrupted \(Ctrl-C\): ending the scripts still running \(Ctrl-C again quits at once\); the summary follows \(logs: .*\.k8sprep\/test\/logs\/[^/]+\)$/,
+    ),
+  ]);
 
   const summary = JSON.parse(r.stdout) as { ok: boolean; hosts: HostReport[] };
   expect(summary.ok).toBe(false);
@@ -90,7 +94,11 @@ test('SIGINT with both hosts blocked mid-step: one line, scripts ended on the ho
   const second = JSON.parse(again.stdout) as { ok: boolean; hosts: HostReport[] };
   expect([again.code, second.ok]).toEqual([0, true]);
   for (const report of second.hosts) {
-    expect([report.host, report.status, Object.fromEntries(report.steps.map((s) => [s.id, s.status]))]).toEqual([report.host, 'ok', { 'os-release': 'unchanged', swap: 'changed' }]);
+    expect([report.host, report.status, Object.fromEntries(report.steps.map((s) => [s.id, s.status]))]).toEqual([
+      report.host,
+      'ok',
+      { 'os-release': 'unchanged', swap: 'changed' },
+    ]);
   }
   expect(existsSync(join(dir, '.k8sprep', 'test', 'logs'))).toBe(true);
 }, 600_000);

@@ -65,16 +65,25 @@ async function preparedState(host: TestHost): Promise<string[]> {
   const packages = await sh(host, "rpm -qa --qf '%{NAME}\\n' | sort");
   const selinux = await sh(host, 'getenforce');
   // firewalld's permanent configuration, as firewalld lists it.
-  const firewalld = await sh(host, 'for z in public trusted; do echo "$z: $(firewall-offline-cmd --zone=$z --list-ports) / $(firewall-offline-cmd --zone=$z --list-sources) / $(firewall-offline-cmd --zone=$z --list-rich-rules | paste -sd,)"; done');
-  return [...files.split('\n'), ...packages.split('\n').map((n) => `package ${n}`), `selinux ${selinux.trim()}`, ...firewalld.split('\n').map((l) => `firewalld ${l}`)].filter(
-    (l) => l.trim() !== '',
+  const firewalld = await sh(
+    host,
+    'for z in public trusted; do echo "$z: $(firewall-offline-cmd --zone=$z --list-ports) / $(firewall-offline-cmd --zone=$z --list-sources) / $(firewall-offline-cmd --zone=$z --list-rich-rules | paste -sd,)"; done',
   );
+  return [
+    ...files.split('\n'),
+    ...packages.split('\n').map((n) => `package ${n}`),
+    `selinux ${selinux.trim()}`,
+    ...firewalld.split('\n').map((l) => `firewalld ${l}`),
+  ].filter((l) => l.trim() !== '');
 }
 
 /** The `server NAME ADDR:PORT` lines of a control plane's haproxy.cfg, as "NAME ADDR:PORT". */
 async function haproxyBackends(host: TestHost): Promise<string[]> {
   const cfg = await host.readFile('/etc/haproxy/haproxy.cfg');
-  return cfg.split('\n').filter((l) => /^\s+server /.test(l)).map((l) => l.trim().split(/\s+/).slice(1, 3).join(' '));
+  return cfg
+    .split('\n')
+    .filter((l) => /^\s+server /.test(l))
+    .map((l) => l.trim().split(/\s+/).slice(1, 3).join(' '));
 }
 
 async function sh(host: TestHost, script: string): Promise<string> {
@@ -129,7 +138,10 @@ describe('node join and node reset on a running cluster (keepalived-haproxy, Kub
       const r = await rig.run(['node', 'init']);
       ok(r);
       const state = await rig.fleet.cluster.state();
-      expect(state.nodes.map((n) => [n.name, n.ready]).sort()).toEqual([['cp1', 'True'], ['w1', 'True']]);
+      expect(state.nodes.map((n) => [n.name, n.ready]).sort()).toEqual([
+        ['cp1', 'True'],
+        ['w1', 'True'],
+      ]);
       expect(await haproxyBackends(host('cp1'))).toEqual(backendsOf(['cp1']));
       tokenId = state.tokens[0]?.id ?? '';
       expect(tokenId).toMatch(/^[a-z0-9]{6}$/);
@@ -153,7 +165,10 @@ describe('node join and node reset on a running cluster (keepalived-haproxy, Kub
 
     expect(await logins()).toEqual(before);
     const state = await rig.fleet.cluster.state();
-    expect(state.nodes.map((n) => [n.name, n.ready, n.cordoned]).sort()).toEqual([['cp1', 'True', false], ['w1', 'True', false]]);
+    expect(state.nodes.map((n) => [n.name, n.ready, n.cordoned]).sort()).toEqual([
+      ['cp1', 'True', false],
+      ['w1', 'True', false],
+    ]);
   });
 
   test(
@@ -165,7 +180,11 @@ describe('node join and node reset on a running cluster (keepalived-haproxy, Kub
       ok(r);
       expect(kubeadmRuns(rig.fleet.cluster.log().slice(before))).toEqual([['w2', 'join', 'ok']]);
       const state = await rig.fleet.cluster.state();
-      expect(state.nodes.map((n) => [n.name, n.ready]).sort()).toEqual([['cp1', 'True'], ['w1', 'True'], ['w2', 'True']]);
+      expect(state.nodes.map((n) => [n.name, n.ready]).sort()).toEqual([
+        ['cp1', 'True'],
+        ['w1', 'True'],
+        ['w2', 'True'],
+      ]);
       for (const name of ['cp1', 'w1']) {
         const hosts = await host(name).readFile('/etc/hosts');
         expect([name, hosts]).toEqual([name, expect.stringMatching(new RegExp(`^${address('w2').replace(/\./g, '\\.')}\\s+w2\\b`, 'm'))]);
@@ -184,7 +203,10 @@ describe('node join and node reset on a running cluster (keepalived-haproxy, Kub
       expect(kubeadmRuns(rig.fleet.cluster.log().slice(before))).toEqual([['cp2', 'join', 'ok']]);
       const state = await rig.fleet.cluster.state();
       expect(state.nodes.find((n) => n.name === 'cp2')).toMatchObject({ ready: 'True', roles: ['control-plane'] });
-      expect(state.members.map((m) => [m.name, m.started]).sort()).toEqual([['cp1', true], ['cp2', true]]);
+      expect(state.members.map((m) => [m.name, m.started]).sort()).toEqual([
+        ['cp1', true],
+        ['cp2', true],
+      ]);
       for (const name of ['cp1', 'cp2']) expect([name, await haproxyBackends(host(name))]).toEqual([name, backendsOf(['cp1', 'cp2'])]);
       expect(stepStatuses(r.summary, 'cp1').haproxy).toBe('changed');
     },
@@ -218,7 +240,11 @@ describe('node join and node reset on a running cluster (keepalived-haproxy, Kub
       const state = await rig.fleet.cluster.state();
       expect(state.tokens.filter((t) => t.live).map((t) => t.id)).toEqual([tokenId]);
       expect(state.nodes.map((n) => [n.name, n.ready]).sort()).toEqual(['cp1', 'cp2', 'cp3', 'w1', 'w2'].map((n) => [n, 'True']));
-      expect(state.members.map((m) => [m.name, m.started]).sort()).toEqual([['cp1', true], ['cp2', true], ['cp3', true]]);
+      expect(state.members.map((m) => [m.name, m.started]).sort()).toEqual([
+        ['cp1', true],
+        ['cp2', true],
+        ['cp3', true],
+      ]);
       for (const name of ['cp1', 'cp2', 'cp3']) expect([name, await haproxyBackends(host(name))]).toEqual([name, backendsOf(['cp1', 'cp2', 'cp3'])]);
     },
     E2E_TIMEOUT_MS,
@@ -234,7 +260,7 @@ describe('node join and node reset on a running cluster (keepalived-haproxy, Kub
   });
 
   test(
-    'node reset --hosts w2 --yes: drained, reset, deleted; what kubeadm leaves is gone, chains that are not Kubernetes\' stay; a second reset changes nothing',
+    "node reset --hosts w2 --yes: drained, reset, deleted; what kubeadm leaves is gone, chains that are not Kubernetes' stay; a second reset changes nothing",
     async () => {
       const w2 = host('w2');
       await sh(w2, NODE_LEFTOVERS);
@@ -244,7 +270,10 @@ describe('node join and node reset on a running cluster (keepalived-haproxy, Kub
       ok(r);
       expect(r.summary.hosts.map((h) => h.host)).toEqual(['cp1', 'w2']);
       expect(stepStatuses(r.summary, 'cp1')).toEqual({ drain: 'changed', 'delete-node': 'changed' });
-      const resets = rig.fleet.cluster.log().slice(before).filter((e) => e.event === 'end');
+      const resets = rig.fleet.cluster
+        .log()
+        .slice(before)
+        .filter((e) => e.event === 'end');
       // Drained (cordoned) when its host was reset, deleted after: it did not register again.
       expect(resets.map((e) => [e.host, e.op, e.result, e.checks?.node])).toEqual([['w2', 'reset', 'ok', 'cordoned']]);
       const state = await rig.fleet.cluster.state();
@@ -257,7 +286,11 @@ describe('node join and node reset on a running cluster (keepalived-haproxy, Kub
       const v4 = await sh(w2, 'iptables-save');
       const v6 = await sh(w2, 'ip6tables-save');
       expect(`${v4}\n${v6}`.split('\n').filter((l) => /KUBE-|cali-/.test(l))).toEqual([]);
-      expect(v4.split('\n').filter((l) => l.includes('INPUT_direct'))).toEqual([':INPUT_direct - [0:0]', '-A INPUT -j INPUT_direct', '-A INPUT_direct -p tcp -m tcp --dport 2222 -j ACCEPT']);
+      expect(v4.split('\n').filter((l) => l.includes('INPUT_direct'))).toEqual([
+        ':INPUT_direct - [0:0]',
+        '-A INPUT -j INPUT_direct',
+        '-A INPUT_direct -p tcp -m tcp --dport 2222 -j ACCEPT',
+      ]);
       // Once by the reset (prep's own reload at the join came before).
       expect((await w2.calls()).slice(callsBefore).filter((c) => c[0] === 'firewall-cmd' && c[1] === '--reload')).toEqual([['firewall-cmd', '--reload']]);
       // Still prepared: containerd runs, kubeadm is installed (node join takes it back quickly).
@@ -273,12 +306,15 @@ describe('node join and node reset on a running cluster (keepalived-haproxy, Kub
   );
 
   test(
-    'node reset --hosts cp3 --yes: its etcd member and Node gone; the remaining control planes\' haproxy drops it',
+    "node reset --hosts cp3 --yes: its etcd member and Node gone; the remaining control planes' haproxy drops it",
     async () => {
       const before = rig.fleet.cluster.log().length;
       const r = await rig.run(['node', 'reset', '--hosts', 'cp3', '--yes']);
       ok(r);
-      const resets = rig.fleet.cluster.log().slice(before).filter((e) => e.event === 'end');
+      const resets = rig.fleet.cluster
+        .log()
+        .slice(before)
+        .filter((e) => e.event === 'end');
       expect(resets.map((e) => [e.host, e.op, e.result, e.checks?.node, e.checks?.etcdMemberRemoved])).toEqual([['cp3', 'reset', 'ok', 'cordoned', true]]);
       const state = await rig.fleet.cluster.state();
       expect(state.members.map((m) => m.name).sort()).toEqual(['cp1', 'cp2']);

@@ -23,7 +23,10 @@ interface UserData {
 /** What cloud-init does with the user-data, in its order: every write_files entry, then each runcmd entry. */
 async function runAsCloudInit(host: TestHost, userData: UserData): Promise<{ code: number; stdout: string; stderr: string }[]> {
   for (const f of userData.write_files) {
-    const write = await host.exec(['sh', '-c', 'mkdir -p "$1" && cat >"$2" && chmod "$3" "$2" && chown "$4" "$2"', 'sh', dirname(f.path), f.path, f.permissions, f.owner], { input: f.content });
+    const write = await host.exec(
+      ['sh', '-c', 'mkdir -p "$1" && cat >"$2" && chmod "$3" "$2" && chown "$4" "$2"', 'sh', dirname(f.path), f.path, f.permissions, f.owner],
+      { input: f.content },
+    );
     expect([f.path, write.code, write.stderr]).toEqual([f.path, 0, '']);
   }
   const results = [];
@@ -36,7 +39,9 @@ async function runAsCloudInit(host: TestHost, userData: UserData): Promise<{ cod
 
 /** The node's registration in the kubeadm config the join wrote on the host. */
 async function joinRegistration(host: TestHost): Promise<{ name: string; nodeIp: string }> {
-  const config = parseYaml(await host.readFile('/etc/kubernetes/k8sprep/kubeadm-join.yaml')) as { nodeRegistration: { name: string; kubeletExtraArgs: Record<string, string> } };
+  const config = parseYaml(await host.readFile('/etc/kubernetes/k8sprep/kubeadm-join.yaml')) as {
+    nodeRegistration: { name: string; kubeletExtraArgs: Record<string, string> };
+  };
   return { name: config.nodeRegistration.name, nodeIp: config.nodeRegistration.kubeletExtraArgs['node-ip'] ?? '' };
 }
 
@@ -78,7 +83,10 @@ describe('node script: workers join by running their own scripts', () => {
         ['cp1', 'True', ['control-plane']],
         ['w1', 'True', []],
       ]);
-      const joins = rig.fleet.cluster.log().slice(before).filter((e) => e.event === 'end');
+      const joins = rig.fleet.cluster
+        .log()
+        .slice(before)
+        .filter((e) => e.event === 'end');
       expect(joins.map((e) => [e.host, e.op, e.result, e.checks?.caCertHashes, e.checks?.token])).toEqual([['w1', 'join', 'ok', [localHash], tokenId]]);
       expect(await joinRegistration(w1)).toEqual({ name: 'w1', nodeIp: w1.address });
       // The log: every script's output, readable by root only.

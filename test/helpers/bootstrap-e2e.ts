@@ -9,7 +9,16 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HostReport } from '../../src/run/report.js';
-import { cniFixture, startFileServer, startTestHosts, type ClusterLogEntry, type ClusterYamlOptions, type FileServer, type TestFleet, type TestHostSpec } from '../hosts/index.js';
+import {
+  cniFixture,
+  startFileServer,
+  startTestHosts,
+  type ClusterLogEntry,
+  type ClusterYamlOptions,
+  type FileServer,
+  type TestFleet,
+  type TestHostSpec,
+} from '../hosts/index.js';
 import { ipAt, parseSubnet } from '../hosts/net.js';
 import { assertBuilt, runCli, tempDir } from './cli.js';
 
@@ -111,7 +120,11 @@ export function kubeadmRuns(log: readonly ClusterLogEntry[]): [string, string, s
 }
 
 /** [start, end] times (ms) of each ended operation of `op` by host, in log order. */
-export function intervals(log: readonly ClusterLogEntry[], op: ClusterLogEntry['op'], hosts: readonly string[]): { host: string; start: number; end: number }[] {
+export function intervals(
+  log: readonly ClusterLogEntry[],
+  op: ClusterLogEntry['op'],
+  hosts: readonly string[],
+): { host: string; start: number; end: number }[] {
   const out: { host: string; start: number; end: number }[] = [];
   const open = new Map<string, number>();
   for (const e of log) {

@@ -44,7 +44,14 @@ export function renderBootstrap(p: Prepared, opts: { os?: OsId; waitSeconds?: nu
   const phases = nodeInitPhases({ prepOnly: false });
   const ctx = { cluster: p.cluster, targets: p.cluster.hosts };
   return p.cluster.hosts.flatMap((host) =>
-    planHost(p.cluster, host, opts.os ?? host.os ?? 'centos7', phasesOn(phases, ctx, host), {}, { state: p.prepared.state, waitSeconds: opts.waitSeconds ?? 600, initHost: p.cluster.firstControlPlane.name }).scripts.map((s) => ({
+    planHost(
+      p.cluster,
+      host,
+      opts.os ?? host.os ?? 'centos7',
+      phasesOn(phases, ctx, host),
+      {},
+      { state: p.prepared.state, waitSeconds: opts.waitSeconds ?? 600, initHost: p.cluster.firstControlPlane.name },
+    ).scripts.map((s) => ({
       host,
       phase: s.phase.id,
       text: s.text,

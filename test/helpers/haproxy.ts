@@ -98,13 +98,62 @@ function inLab(nsPid: number, argv: readonly string[], log: string): Process {
 
 async function makeCertificates(dir: string, servers: readonly Required<ApiserverSpec>[]): Promise<void> {
   const ca = join(dir, 'ca');
-  await runOk('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${ca}.key`, '-out', `${ca}.crt`,
-    '-subj', '/CN=kubernetes', '-days', '2', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,digitalSignature']);
+  await runOk('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    `${ca}.key`,
+    '-out',
+    `${ca}.crt`,
+    '-subj',
+    '/CN=kubernetes',
+    '-days',
+    '2',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,digitalSignature',
+  ]);
   for (const s of servers) {
     const base = join(dir, s.name);
     writeFileSync(`${base}.ext`, `subjectAltName=IP:${s.address},DNS:${s.name}\nextendedKeyUsage=serverAuth\n`);
-    await runOk('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${base}.key`, '-out', `${base}.csr`, '-subj', '/CN=kube-apiserver']);
-    await runOk('openssl', ['x509', '-req', '-in', `${base}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-days', '2', '-extfile', `${base}.ext`, '-out', `${base}.crt`]);
+    await runOk('openssl', [
+      'req',
+      '-new',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      `${base}.key`,
+      '-out',
+      `${base}.csr`,
+      '-subj',
+      '/CN=kube-apiserver',
+    ]);
+    await runOk('openssl', [
+      'x509',
+      '-req',
+      '-in',
+      `${base}.csr`,
+      '-CA',
+      `${ca}.crt`,
+      '-CAkey',
+      `${ca}.key`,
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-extfile',
+      `${base}.ext`,
+      '-out',
+      `${base}.crt`,
+    ]);
   }
 }
 
@@ -215,7 +264,20 @@ function labApiserver(dir: string, nsPid: number, s: Required<ApiserverSpec>, pr
     start: async () => {
       if (api.running()) return;
       const base = join(dir, s.name);
-      proc = inLab(nsPid, ['sh', '-c', 'cd "$1" && exec openssl s_server -quiet -accept "$2" -cert "$3" -key "$4" -HTTP', 'sh', www, `${s.address}:${s.port}`, `${base}.crt`, `${base}.key`], join(dir, `${s.name}.log`));
+      proc = inLab(
+        nsPid,
+        [
+          'sh',
+          '-c',
+          'cd "$1" && exec openssl s_server -quiet -accept "$2" -cert "$3" -key "$4" -HTTP',
+          'sh',
+          www,
+          `${s.address}:${s.port}`,
+          `${base}.crt`,
+          `${base}.key`,
+        ],
+        join(dir, `${s.name}.log`),
+      );
       procs.push(proc);
       const probe = ['curl', '-sf', '--max-time', '2', '--cacert', join(dir, 'ca.crt'), `https://${s.address}:${s.port}/healthz`];
       for (const end = Date.now() + 10_000; ; await sleep(50)) {

@@ -69,8 +69,12 @@ export function injectionFields(sshHost: number): InjectionField[] {
   const spec = (o: Obj) => o.spec as Obj;
   fields.push(
     { name: 'spec.hosts.0.roles.0', set: (o, v) => ((spec(o).hosts as Obj[])[0]!.roles = [v]), localOnly: false },
-    { name: 'spec.mirrors.registries.docker.io.0', set: (o, v) => ((spec(o).mirrors ??= {}) as Obj).registries = { 'docker.io': [v] }, localOnly: false },
-    { name: 'spec.mirrors.registries.<key>', set: (o, v) => ((spec(o).mirrors ??= {}) as Obj).registries = { [v]: ['https://m.example.com'] }, localOnly: false },
+    { name: 'spec.mirrors.registries.docker.io.0', set: (o, v) => (((spec(o).mirrors ??= {}) as Obj).registries = { 'docker.io': [v] }), localOnly: false },
+    {
+      name: 'spec.mirrors.registries.<key>',
+      set: (o, v) => (((spec(o).mirrors ??= {}) as Obj).registries = { [v]: ['https://m.example.com'] }),
+      localOnly: false,
+    },
     { name: 'spec.sysctl.<key>', set: (o, v) => (spec(o).sysctl = { [v]: 1 }), localOnly: false },
   );
   return fields;

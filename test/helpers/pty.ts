@@ -23,7 +23,10 @@ export interface PtyCli {
 
 /** CSI / OSC sequences and the carriage returns of redraws. */
 export function stripAnsi(text: string): string {
-  return text.replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, '').replace(/\u001b\][^\u0007]*\u0007/g, '').replace(/\r/g, '');
+  return text
+    .replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, '')
+    .replace(/\u001b\][^\u0007]*\u0007/g, '')
+    .replace(/\r/g, '');
 }
 
 /** A flag (`--only`, `-c`, `--out=DIR`) is script text, its value and every other word go through shq (which refuses option-like words). */

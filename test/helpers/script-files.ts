@@ -11,7 +11,8 @@ export interface WrittenFile {
   fill: Record<string, string>;
 }
 
-const WRITE = /^\s*(k8sprep_fill(?: [A-Z0-9_]+ "[^"]*")*\s*)?(?:k8sprep_write_file (\S+) (\d+) )?<<'(K8SPREP_EOF(?:_\d+)?)'(?: \| k8sprep_write_file (\S+) (\d+))?\s*$/;
+const WRITE =
+  /^\s*(k8sprep_fill(?: [A-Z0-9_]+ "[^"]*")*\s*)?(?:k8sprep_write_file (\S+) (\d+) )?<<'(K8SPREP_EOF(?:_\d+)?)'(?: \| k8sprep_write_file (\S+) (\d+))?\s*$/;
 
 /** Every file `script` writes, in order (a path written twice appears twice). */
 export function writtenFiles(script: string): WrittenFile[] {

@@ -86,8 +86,20 @@ ${cp}`;
 
 /** kube-vip's static pod as `kube-vip manifest pod` writes it, the kubeconfig mounted from `kubeconfig`. */
 function kubeVip(kubeconfig: string): string {
-  const env = { vip_arp: 'true', port: '6443', vip_interface: 'eth0', vip_cidr: '32', cp_enable: 'true', cp_namespace: 'kube-system', vip_leaderelection: 'true',
-    vip_leasename: 'plndr-cp-lock', vip_leaseduration: '5', vip_renewdeadline: '3', vip_retryperiod: '1', address: vip };
+  const env = {
+    vip_arp: 'true',
+    port: '6443',
+    vip_interface: 'eth0',
+    vip_cidr: '32',
+    cp_enable: 'true',
+    cp_namespace: 'kube-system',
+    vip_leaderelection: 'true',
+    vip_leasename: 'plndr-cp-lock',
+    vip_leaseduration: '5',
+    vip_renewdeadline: '3',
+    vip_retryperiod: '1',
+    address: vip,
+  };
   return `apiVersion: v1
 kind: Pod
 metadata:
@@ -97,7 +109,9 @@ spec:
   containers:
   - args: [manager]
     env:
-${Object.entries(env).map(([k, v]) => `    - name: ${k}\n      value: "${v}"`).join('\n')}
+${Object.entries(env)
+  .map(([k, v]) => `    - name: ${k}\n      value: "${v}"`)
+  .join('\n')}
     image: ghcr.io/kube-vip/kube-vip:v1.2.2
     name: kube-vip
     securityContext:
@@ -119,7 +133,16 @@ ${Object.entries(env).map(([k, v]) => `    - name: ${k}\n      value: "${v}"`).j
 
 /** The SANs kubeadm puts in cp1's apiserver.crt (the VIP among them only when `withVip`). */
 function apiserverSans(withVip: boolean): string[] {
-  return ['cp1', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local', '10.96.0.1', cp1.address, ...(withVip ? [vip] : [])];
+  return [
+    'cp1',
+    'kubernetes',
+    'kubernetes.default',
+    'kubernetes.default.svc',
+    'kubernetes.default.svc.cluster.local',
+    '10.96.0.1',
+    cp1.address,
+    ...(withVip ? [vip] : []),
+  ];
 }
 
 async function placeSharedPki(host: TestHost): Promise<void> {
@@ -127,10 +150,18 @@ async function placeSharedPki(host: TestHost): Promise<void> {
 }
 
 const etcdctl = (host: TestHost, ...args: string[]) =>
-  sh(host, 'id=$(crictl ps -q --name "^etcd$") && crictl exec "$id" etcdctl --endpoints=https://127.0.0.1:2379 --cacert=/etc/kubernetes/pki/etcd/ca.crt ' +
-    '--cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt --key=/etc/kubernetes/pki/etcd/healthcheck-client.key "$@"', args);
+  sh(
+    host,
+    'id=$(crictl ps -q --name "^etcd$") && crictl exec "$id" etcdctl --endpoints=https://127.0.0.1:2379 --cacert=/etc/kubernetes/pki/etcd/ca.crt ' +
+      '--cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt --key=/etc/kubernetes/pki/etcd/healthcheck-client.key "$@"',
+    args,
+  );
 
-const lastEnd = (host: TestHost, op: string) => fleet.cluster.log().filter((e) => e.host === host.name && e.op === op && e.event === 'end').at(-1);
+const lastEnd = (host: TestHost, op: string) =>
+  fleet.cluster
+    .log()
+    .filter((e) => e.host === host.name && e.op === op && e.event === 'end')
+    .at(-1);
 
 beforeAll(async () => {
   fleet = await startTestHosts(
@@ -217,12 +248,18 @@ describe('kubeadm init', () => {
 
   test('preflight: swap, br_netfilter, ip_forward, containerd, the kubelet, a manifest in place, missing images', async () => {
     const fresh = w1;
-    await sh(fresh, 'kubeadm reset -f >/dev/null; . /usr/lib/k8sprep-testhost/lib.sh; th_unit_set containerd.service enabled inactive; th_unit_set kubelet.service disabled inactive; ' +
-      'swapon -a; modprobe -r br_netfilter; sysctl -q -w net.ipv4.ip_forward=0; : >"$TH_STATE/images"; mkdir -p /etc/kubernetes/manifests; echo x >/etc/kubernetes/manifests/kube-apiserver.yaml');
+    await sh(
+      fresh,
+      'kubeadm reset -f >/dev/null; . /usr/lib/k8sprep-testhost/lib.sh; th_unit_set containerd.service enabled inactive; th_unit_set kubelet.service disabled inactive; ' +
+        'swapon -a; modprobe -r br_netfilter; sysctl -q -w net.ipv4.ip_forward=0; : >"$TH_STATE/images"; mkdir -p /etc/kubernetes/manifests; echo x >/etc/kubernetes/manifests/kube-apiserver.yaml',
+    );
     await writeInit(fresh, initConfig(fresh));
     const r = await init(fresh);
     expect(r.code).toBe(1);
-    const errors = r.stderr.split('\n').filter((l) => l.startsWith('\t[ERROR')).map((l) => l.slice(1).replace(/\]:.*/, ']'));
+    const errors = r.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('\t[ERROR'))
+      .map((l) => l.slice(1).replace(/\]:.*/, ']'));
     expect(errors).toEqual([
       '[ERROR CRI]',
       '[ERROR Swap]',
@@ -232,7 +269,9 @@ describe('kubeadm init', () => {
       '[ERROR FileAvailable--etc-kubernetes-manifests-kube-apiserver.yaml]',
       ...Array(7).fill('[ERROR ImagePull]'),
     ]);
-    expect(r.stderr).toContain('\t[ERROR FileAvailable--etc-kubernetes-manifests-kube-apiserver.yaml]: /etc/kubernetes/manifests/kube-apiserver.yaml already exists\n');
+    expect(r.stderr).toContain(
+      '\t[ERROR FileAvailable--etc-kubernetes-manifests-kube-apiserver.yaml]: /etc/kubernetes/manifests/kube-apiserver.yaml already exists\n',
+    );
     expect(r.stderr).toContain('\t[ERROR Swap]: running with swap on is not supported. Please disable swap\n');
     expect(r.stderr).toMatch(/^error execution phase preflight: \[preflight\] Some fatal errors occurred:\n/);
     expect(await fresh.exists('/etc/kubernetes/pki/ca.crt')).toBe(false); // nothing past preflight
@@ -241,7 +280,7 @@ describe('kubeadm init', () => {
     await prepareKubeNode(fresh, V);
   });
 
-  test('preflight: kubeadm 1.32 refuses CentOS 7\'s 3.10 kernel unless SystemVerification is ignored; Arch\'s kernel passes', async () => {
+  test("preflight: kubeadm 1.32 refuses CentOS 7's 3.10 kernel unless SystemVerification is ignored; Arch's kernel passes", async () => {
     const v132 = (h: TestHost) => initConfig(h).replace(`kubernetesVersion: v${V}`, 'kubernetesVersion: v1.32.10');
     for (const host of [w1, w2]) {
       await writeInit(host, v132(host));
@@ -251,7 +290,10 @@ describe('kubeadm init', () => {
       expect([host.name, kernel]).toEqual([host.name, host.os === 'centos7' ? '3.10.0-1160.119.1.el7.x86_64' : undefined]);
       expect(r.stderr).toContain('[ERROR ImagePull]: failed to pull image registry.k8s.io/kube-apiserver:v1.32.10');
     }
-    const ignored = await sh(w1, 'TH_RELEASE_VERSION=1.32.10 kubeadm init --config /etc/kubernetes/k8sprep/kubeadm-init.yaml --ignore-preflight-errors=SystemVerification');
+    const ignored = await sh(
+      w1,
+      'TH_RELEASE_VERSION=1.32.10 kubeadm init --config /etc/kubernetes/k8sprep/kubeadm-init.yaml --ignore-preflight-errors=SystemVerification',
+    );
     expect(ignored.stdout).toContain('\t[WARNING SystemVerification]: kernel release 3.10.0-1160.119.1.el7.x86_64 is unsupported');
     expect(ignored.stderr).not.toContain('SystemVerification');
     expect(ignored.stderr).toContain('[ERROR ImagePull]'); // still refused, for the images
@@ -265,18 +307,24 @@ describe('kubeadm init', () => {
     await other.leaf('apiserver', join(other.dir, 'ca'), 'kube-apiserver', apiserverSans(true));
     await putFiles(cp1, '/etc/kubernetes/pki', { 'apiserver.crt': other.read('apiserver.crt'), 'apiserver.key': other.read('apiserver.key') });
     let r = await init(cp1);
-    expect(r.stderr).toContain('error execution phase certs/apiserver: [certs] certificate apiserver not signed by CA certificate ca: x509: certificate signed by unknown authority\n');
+    expect(r.stderr).toContain(
+      'error execution phase certs/apiserver: [certs] certificate apiserver not signed by CA certificate ca: x509: certificate signed by unknown authority\n',
+    );
 
     await pki.leaf('apiserver', join(pki.dir, 'ca'), 'kube-apiserver', apiserverSans(false));
     await putFiles(cp1, '/etc/kubernetes/pki', { 'apiserver.crt': pki.read('apiserver.crt'), 'apiserver.key': pki.read('apiserver.key') });
     r = await init(cp1);
-    expect(r.stderr).toContain(`error execution phase certs/apiserver: [certs] certificate apiserver is invalid: x509: certificate is valid for 10.96.0.1, ${cp1.address}, not ${vip}\n`);
+    expect(r.stderr).toContain(
+      `error execution phase certs/apiserver: [certs] certificate apiserver is invalid: x509: certificate is valid for 10.96.0.1, ${cp1.address}, not ${vip}\n`,
+    );
 
     await pki.leaf('apiserver', join(pki.dir, 'ca'), 'kube-apiserver', apiserverSans(true));
     await putFiles(cp1, '/etc/kubernetes/pki', { 'apiserver.crt': pki.read('apiserver.crt'), 'apiserver.key': pki.read('apiserver.key') });
     await putFiles(cp1, '/etc/kubernetes', { 'admin.conf': await other.kubeconfig('ca', `https://${vip}:6443`) }, '600');
     r = await init(cp1);
-    expect(r.stderr).toContain('error execution phase kubeconfig/admin: a kubeconfig file "/etc/kubernetes/admin.conf" exists already but has got the wrong CA cert\n');
+    expect(r.stderr).toContain(
+      'error execution phase kubeconfig/admin: a kubeconfig file "/etc/kubernetes/admin.conf" exists already but has got the wrong CA cert\n',
+    );
     expect(r.stdout).toContain('[certs] Using existing apiserver certificate and key on disk\n');
     expect(lastEnd(cp1, 'init')?.checks).toMatchObject({ leaves: { apiserver: 'existing', 'apiserver-kubelet-client': 'generated' } });
     expect(await fleet.cluster.state()).toMatchObject({ cluster: { initialized: false }, nodes: [], members: [] });
@@ -289,7 +337,9 @@ describe('kubeadm init', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('[api-check] The API server is not healthy after 5s\n');
     expect(r.stderr).toContain(`Get "https://${vip}:6443/readyz": context deadline exceeded\ncouldn't initialize a Kubernetes cluster\n`);
-    expect(await cp1.readFile('/var/lib/k8sprep-testhost/logs/kube-vip.log')).toContain('leases.coordination.k8s.io "plndr-cp-lock" is forbidden: User "kubernetes-admin"');
+    expect(await cp1.readFile('/var/lib/k8sprep-testhost/logs/kube-vip.log')).toContain(
+      'leases.coordination.k8s.io "plndr-cp-lock" is forbidden: User "kubernetes-admin"',
+    );
     const st = await fleet.cluster.state();
     expect([st.cluster.initialized, st.vips]).toEqual([false, {}]);
     expect((await sh(cp1, 'ip -o -4 addr show dev eth0')).stdout).not.toContain(vip);
@@ -306,10 +356,27 @@ describe('kubeadm init', () => {
     expect([r.code, r.stderr]).toEqual([0, '']);
     expect(r.stdout).toContain('Your Kubernetes control-plane has initialized successfully!');
     const st = await fleet.cluster.state();
-    expect(st.cluster).toMatchObject({ initialized: true, by: 'cp1', caCertHash: caCertHash(pki.read('ca.crt')), endpoint: `${vip}:6443`, kubernetesVersion: V, podSubnet: '10.244.0.0/16' });
+    expect(st.cluster).toMatchObject({
+      initialized: true,
+      by: 'cp1',
+      caCertHash: caCertHash(pki.read('ca.crt')),
+      endpoint: `${vip}:6443`,
+      kubernetesVersion: V,
+      podSubnet: '10.244.0.0/16',
+    });
     expect(st.cluster.caCert?.trim()).toBe(pki.read('ca.crt').trim());
-    expect(st.members).toEqual([{ id: expect.stringMatching(/^[0-9a-f]{16}$/), name: 'cp1', peerURL: `https://${cp1.address}:2380`, clientURL: `https://${cp1.address}:2379`, started: true }]);
-    expect(st.nodes.map((n) => [n.name, n.roles, n.taints, n.ready])).toEqual([['cp1', ['control-plane'], [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }], 'False']]);
+    expect(st.members).toEqual([
+      {
+        id: expect.stringMatching(/^[0-9a-f]{16}$/),
+        name: 'cp1',
+        peerURL: `https://${cp1.address}:2380`,
+        clientURL: `https://${cp1.address}:2379`,
+        started: true,
+      },
+    ]);
+    expect(st.nodes.map((n) => [n.name, n.roles, n.taints, n.ready])).toEqual([
+      ['cp1', ['control-plane'], [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }], 'False'],
+    ]);
     expect(st.tokens.map((t) => [`${t.id}.${t.secret}`, t.description, t.live])).toEqual([[TOKEN, 'made by the test', true]]);
     expect(st.vips).toEqual({ [vip]: 'cp1' });
     expect(lastEnd(cp1, 'init')?.checks).toMatchObject({
@@ -337,12 +404,14 @@ describe('kubeadm init', () => {
 });
 
 describe('kubectl and tokens', () => {
-  test('kubectl answers the contract\'s invocations from the shared cluster', async () => {
+  test("kubectl answers the contract's invocations from the shared cluster", async () => {
     expect((await kubectl(cp1, '-n', 'kube-public', 'get', 'configmap', 'cluster-info', '-o', 'name')).stdout).toBe('configmap/cluster-info\n');
     expect((await kubectl(cp1, 'get', 'node', 'cp1', '-o', 'name')).stdout).toBe('node/cp1\n');
     expect(outcome(await kubectl(cp1, 'get', 'node', 'w9', '-o', 'name'))).toEqual({ code: 1, stderr: 'Error from server (NotFound): nodes "w9" not found\n' });
     expect((await kubectl(cp1, 'get', 'nodes', '--no-headers')).stdout).toMatch(/^cp1 {3}NotReady {3}control-plane {3}\d+s {3}v1\.30\.6\n$/);
-    const conditions = (await kubectl(cp1, 'get', 'node', 'cp1', '-o', 'jsonpath={range .status.conditions[*]}{.type}={.status} {.reason}: {.message}{"\\n"}{end}')).stdout;
+    const conditions = (
+      await kubectl(cp1, 'get', 'node', 'cp1', '-o', 'jsonpath={range .status.conditions[*]}{.type}={.status} {.reason}: {.message}{"\\n"}{end}')
+    ).stdout;
     expect(conditions.split('\n')).toEqual([
       'MemoryPressure=False KubeletHasSufficientMemory: kubelet has sufficient memory available',
       'DiskPressure=False KubeletHasNoDiskPressure: kubelet has no disk pressure',
@@ -350,15 +419,21 @@ describe('kubectl and tokens', () => {
       'Ready=False KubeletNotReady: container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized',
       '',
     ]);
-    expect((await kubectl(cp1, 'get', 'node', 'cp1', '-o', 'jsonpath={.spec.taints[*].key}')).stdout).toBe('node-role.kubernetes.io/control-plane node.kubernetes.io/not-ready');
+    expect((await kubectl(cp1, 'get', 'node', 'cp1', '-o', 'jsonpath={.spec.taints[*].key}')).stdout).toBe(
+      'node-role.kubernetes.io/control-plane node.kubernetes.io/not-ready',
+    );
     expect(outcome(await kubectl(cp1, 'get', 'pods', '-n', 'kube-system'))).toEqual({
       code: 1,
-      stderr: 'k8sprep test host: kubectl --kubeconfig=/etc/kubernetes/admin.conf --request-timeout=10s get pods -n kube-system is not modelled by the stand-in\n',
+      stderr:
+        'k8sprep test host: kubectl --kubeconfig=/etc/kubernetes/admin.conf --request-timeout=10s get pods -n kube-system is not modelled by the stand-in\n',
     });
   });
 
   test('kubectl fails like kubectl without a kubeconfig, or with one of another CA', async () => {
-    expect(outcome(await sh(w2, 'kubectl --kubeconfig=/etc/kubernetes/admin.conf get nodes'))).toEqual({ code: 1, stderr: 'error: stat /etc/kubernetes/admin.conf: no such file or directory\n' });
+    expect(outcome(await sh(w2, 'kubectl --kubeconfig=/etc/kubernetes/admin.conf get nodes'))).toEqual({
+      code: 1,
+      stderr: 'error: stat /etc/kubernetes/admin.conf: no such file or directory\n',
+    });
     const other = new HandMadePki(join(tmp, 'other2'));
     await other.ca('ca', 'kubernetes');
     await putFiles(cp1, '/tmp', { 'other.conf': await other.kubeconfig('ca', `https://${vip}:6443`) });
@@ -376,31 +451,55 @@ describe('kubectl and tokens', () => {
     expect(header!.split(/ {3,}/)).toEqual(['TOKEN', 'TTL', 'EXPIRES', 'USAGES', 'DESCRIPTION', 'EXTRA GROUPS']);
     expect(starts(row!)).toEqual(starts(header!));
     const expires = (await fleet.cluster.state()).tokens[0]!.expires!;
-    expect(row!.split(/ {3,}/)).toEqual([TOKEN, '23h', new Date(expires * 1000).toISOString().replace(/\.\d+Z$/, 'Z'), 'authentication,signing', 'made by the test', 'system:bootstrappers:kubeadm:default-node-token']);
-    expect((await kubeadm(cp1, 'token', 'create', 'second.0123456789abcdef', '--ttl', '1h', '--description', 'a second one')).stdout).toBe('second.0123456789abcdef\n');
+    expect(row!.split(/ {3,}/)).toEqual([
+      TOKEN,
+      '23h',
+      new Date(expires * 1000).toISOString().replace(/\.\d+Z$/, 'Z'),
+      'authentication,signing',
+      'made by the test',
+      'system:bootstrappers:kubeadm:default-node-token',
+    ]);
+    expect((await kubeadm(cp1, 'token', 'create', 'second.0123456789abcdef', '--ttl', '1h', '--description', 'a second one')).stdout).toBe(
+      'second.0123456789abcdef\n',
+    );
     expect((await list()).map((l) => l.split(' ')[0])).toEqual(['TOKEN', TOKEN, 'second.0123456789abcdef']);
     expect((await kubeadm(cp1, 'token', 'delete', 'second')).stdout).toBe('bootstrap token "second" deleted\n');
-    expect(outcome(await kubeadm(cp1, 'token', 'delete', 'second'))).toEqual({ code: 1, stderr: 'failed to delete bootstrap token with id "second": secrets "bootstrap-token-second" not found\n' });
+    expect(outcome(await kubeadm(cp1, 'token', 'delete', 'second'))).toEqual({
+      code: 1,
+      stderr: 'failed to delete bootstrap token with id "second": secrets "bootstrap-token-second" not found\n',
+    });
     await kubeadm(cp1, 'token', 'create', 'old123.0123456789abcdef');
     await fleet.cluster.expireToken('old123.0123456789abcdef');
     expect((await list()).map((l) => l.split(' ')[0])).toEqual(['TOKEN', TOKEN]);
-    expect(outcome(await kubeadm(w2, 'token', 'list'))).toEqual({ code: 1, stderr: 'failed to load admin kubeconfig: open /etc/kubernetes/admin.conf: no such file or directory\n' });
+    expect(outcome(await kubeadm(w2, 'token', 'list'))).toEqual({
+      code: 1,
+      stderr: 'failed to load admin kubeconfig: open /etc/kubernetes/admin.conf: no such file or directory\n',
+    });
   });
 });
 
 describe('kubeadm join', () => {
   const join_ = (host: TestHost, config: string) =>
-    sh(host, 'mkdir -p /etc/kubernetes/k8sprep && cat >/etc/kubernetes/k8sprep/kubeadm-join.yaml && kubeadm join --config /etc/kubernetes/k8sprep/kubeadm-join.yaml', [], config);
+    sh(
+      host,
+      'mkdir -p /etc/kubernetes/k8sprep && cat >/etc/kubernetes/k8sprep/kubeadm-join.yaml && kubeadm join --config /etc/kubernetes/k8sprep/kubeadm-join.yaml',
+      [],
+      config,
+    );
   const nodeNames = async () => (await fleet.cluster.state()).nodes.map((n) => n.name);
 
   test('refuses a wrong CA hash, an expired token, pki/ca.crt on a worker, a kubelet.conf in place', async () => {
     const wrong = `sha256:${'0'.repeat(64)}`;
     let r = await join_(w1, joinConfig(w1, { hash: wrong }));
-    expect(r.stderr).toContain(`error execution phase preflight: couldn't validate the identity of the API Server: cluster CA found in cluster-info ConfigMap is invalid: none of the public keys "${caCertHash(pki.read('ca.crt'))}" are pinned\n`);
+    expect(r.stderr).toContain(
+      `error execution phase preflight: couldn't validate the identity of the API Server: cluster CA found in cluster-info ConfigMap is invalid: none of the public keys "${caCertHash(pki.read('ca.crt'))}" are pinned\n`,
+    );
     expect(lastEnd(w1, 'join')?.checks).toMatchObject({ caCertHashes: [wrong], caCertHashMatched: false, tokenValid: true });
 
     r = await join_(w1, joinConfig(w1, { token: 'old123.0123456789abcdef' }));
-    expect(r.stderr).toContain('couldn\'t validate the identity of the API Server: token id "old123" is invalid for this cluster or it has expired. Use "kubeadm token create" on the control-plane node to create a new valid token\n');
+    expect(r.stderr).toContain(
+      'couldn\'t validate the identity of the API Server: token id "old123" is invalid for this cluster or it has expired. Use "kubeadm token create" on the control-plane node to create a new valid token\n',
+    );
 
     await putFiles(w1, '/etc/kubernetes/pki', { 'ca.crt': pki.read('ca.crt') });
     r = await join_(w1, joinConfig(w1));
@@ -419,7 +518,9 @@ describe('kubeadm join', () => {
     expect(await w1.readFile('/etc/kubernetes/pki/ca.crt')).toBe(pki.read('ca.crt')); // the TLS bootstrap writes the CA
     r = await join_(cp2, joinConfig(cp2, { controlPlane: true }));
     expect(r.stderr).toContain('One or more conditions for hosting a new control plane instance is not satisfied.');
-    expect(r.stderr).toContain("failure loading certificate for CA: couldn't load the certificate file /etc/kubernetes/pki/ca.crt: open /etc/kubernetes/pki/ca.crt: no such file or directory");
+    expect(r.stderr).toContain(
+      "failure loading certificate for CA: couldn't load the certificate file /etc/kubernetes/pki/ca.crt: open /etc/kubernetes/pki/ca.crt: no such file or directory",
+    );
     expect(await cp2.exists('/etc/kubernetes/kubelet.conf')).toBe(false);
 
     await placeSharedPki(cp2);
@@ -432,11 +533,19 @@ describe('kubeadm join', () => {
       ['cp2', ['control-plane'], ['node-role.kubernetes.io/control-plane']],
       ['w1', [], []],
     ]);
-    expect(st.members.map((m) => [m.name, m.started])).toEqual([['cp1', true], ['cp2', true]]);
+    expect(st.members.map((m) => [m.name, m.started])).toEqual([
+      ['cp1', true],
+      ['cp2', true],
+    ]);
     expect(st.vips).toEqual({ [vip]: 'cp1' }); // cp2's kube-vip follows
     const list = (await etcdctl(cp2, 'member', 'list')).stdout.split('\n').filter(Boolean);
     expect(list).toEqual(st.members.map((m) => `${m.id}, started, ${m.name}, ${m.peerURL}, ${m.clientURL}, false`));
-    expect(lastEnd(cp2, 'join')?.checks).toMatchObject({ controlPlane: true, caIsClusterCa: true, leaves: { apiserver: 'generated' }, kubeconfigs: { 'admin.conf': 'generated' } });
+    expect(lastEnd(cp2, 'join')?.checks).toMatchObject({
+      controlPlane: true,
+      caIsClusterCa: true,
+      leaves: { apiserver: 'generated' },
+      kubeconfigs: { 'admin.conf': 'generated' },
+    });
   });
 });
 
@@ -444,7 +553,9 @@ describe('the CNI', () => {
   test('a manifest served by the file server, applied: nodes Ready; the pod CIDR only when uncommented; re-apply configured/unchanged', async () => {
     const server = await startFileServer(fleet, { '/v3.30.4/manifests/calico.yaml': cniFixture('calico') });
     try {
-      const fetch = await sh(cp1, 'mkdir -p /etc/kubernetes/k8sprep/cni && curl -sf -o /etc/kubernetes/k8sprep/cni/calico.yaml "$1"', [`${server.url}/v3.30.4/manifests/calico.yaml`]);
+      const fetch = await sh(cp1, 'mkdir -p /etc/kubernetes/k8sprep/cni && curl -sf -o /etc/kubernetes/k8sprep/cni/calico.yaml "$1"', [
+        `${server.url}/v3.30.4/manifests/calico.yaml`,
+      ]);
       expect(fetch.code).toBe(0);
       expect(server.requests).toEqual([{ from: cp1.address, method: 'GET', path: '/v3.30.4/manifests/calico.yaml', status: 200 }]);
     } finally {
@@ -452,33 +563,56 @@ describe('the CNI', () => {
     }
     let r = await kubectl(cp1, 'apply', '-f', '/etc/kubernetes/k8sprep/cni/calico.yaml');
     expect(r.stdout.split('\n')).toEqual([
-      'poddisruptionbudget.policy/calico-kube-controllers created', 'serviceaccount/calico-kube-controllers created', 'serviceaccount/calico-node created',
-      'configmap/calico-config created', 'customresourcedefinition.apiextensions.k8s.io/ippools.crd.projectcalico.org created',
-      'clusterrole.rbac.authorization.k8s.io/calico-node created', 'clusterrolebinding.rbac.authorization.k8s.io/calico-node created',
-      'daemonset.apps/calico-node created', 'deployment.apps/calico-kube-controllers created', '',
+      'poddisruptionbudget.policy/calico-kube-controllers created',
+      'serviceaccount/calico-kube-controllers created',
+      'serviceaccount/calico-node created',
+      'configmap/calico-config created',
+      'customresourcedefinition.apiextensions.k8s.io/ippools.crd.projectcalico.org created',
+      'clusterrole.rbac.authorization.k8s.io/calico-node created',
+      'clusterrolebinding.rbac.authorization.k8s.io/calico-node created',
+      'daemonset.apps/calico-node created',
+      'deployment.apps/calico-kube-controllers created',
+      '',
     ]);
     expect((await fleet.cluster.state()).cni).toMatchObject({ name: 'calico', podCidr: null });
     // Uncommented, as k8sprep will do: the DaemonSet changes, nothing else.
-    await sh(cp1, "sed -i -e 's|# - name: CALICO_IPV4POOL_CIDR|- name: CALICO_IPV4POOL_CIDR|' -e 's|#   value: \"192.168.0.0/16\"|  value: \"10.244.0.0/16\"|' /etc/kubernetes/k8sprep/cni/calico.yaml");
+    await sh(
+      cp1,
+      'sed -i -e \'s|# - name: CALICO_IPV4POOL_CIDR|- name: CALICO_IPV4POOL_CIDR|\' -e \'s|#   value: "192.168.0.0/16"|  value: "10.244.0.0/16"|\' /etc/kubernetes/k8sprep/cni/calico.yaml',
+    );
     r = await kubectl(cp1, 'apply', '-f', '/etc/kubernetes/k8sprep/cni/calico.yaml');
     expect(r.stdout.split('\n').filter((l) => !l.endsWith(' unchanged'))).toEqual(['daemonset.apps/calico-node configured', '']);
     const st = await fleet.cluster.state();
     expect(st.cni).toMatchObject({ name: 'calico', podCidr: '10.244.0.0/16', daemonSet: 'kube-system/calico-node', host: 'cp1' });
-    expect(st.nodes.map((n) => [n.name, n.ready])).toEqual([['cp1', 'True'], ['cp2', 'True'], ['w1', 'True']]);
+    expect(st.nodes.map((n) => [n.name, n.ready])).toEqual([
+      ['cp1', 'True'],
+      ['cp2', 'True'],
+      ['w1', 'True'],
+    ]);
     expect(st.applied).toHaveLength(9);
-    expect((await kubectl(cp2, 'get', 'nodes', '--no-headers')).stdout).toMatch(/^cp1 +Ready +control-plane +\S+ +v1\.30\.6\ncp2 +Ready +control-plane +\S+ +v1\.30\.6\nw1 +Ready +<none> +\S+ +v1\.30\.6\n$/);
+    expect((await kubectl(cp2, 'get', 'nodes', '--no-headers')).stdout).toMatch(
+      /^cp1 +Ready +control-plane +\S+ +v1\.30\.6\ncp2 +Ready +control-plane +\S+ +v1\.30\.6\nw1 +Ready +<none> +\S+ +v1\.30\.6\n$/,
+    );
   });
 });
 
 describe('failure injection and node removal', () => {
   const join_ = (host: TestHost, config: string) =>
-    sh(host, 'mkdir -p /etc/kubernetes/k8sprep && cat >/etc/kubernetes/k8sprep/kubeadm-join.yaml && kubeadm join --config /etc/kubernetes/k8sprep/kubeadm-join.yaml', [], config);
+    sh(
+      host,
+      'mkdir -p /etc/kubernetes/k8sprep && cat >/etc/kubernetes/k8sprep/kubeadm-join.yaml && kubeadm join --config /etc/kubernetes/k8sprep/kubeadm-join.yaml',
+      [],
+      config,
+    );
 
   test('a join that dies halfway leaves kubelet.conf and no Node; a node that never gets Ready stays NotReady', async () => {
     await fleet.cluster.failJoin('w2', 'halfway');
     await fleet.cluster.neverReady('w2');
     let r = await join_(w2, joinConfig(w2));
-    expect(outcome(r)).toEqual({ code: 1, stderr: 'error execution phase kubelet-start: timed out waiting for the condition\nTo see the stack trace of this error execute with --v=5 or higher\n' });
+    expect(outcome(r)).toEqual({
+      code: 1,
+      stderr: 'error execution phase kubelet-start: timed out waiting for the condition\nTo see the stack trace of this error execute with --v=5 or higher\n',
+    });
     expect(await w2.exists('/etc/kubernetes/kubelet.conf')).toBe(true);
     expect(outcome(await kubectl(cp1, 'get', 'node', 'w2', '-o', 'name'))).toEqual({ code: 1, stderr: 'Error from server (NotFound): nodes "w2" not found\n' });
     expect(lastEnd(w2, 'join')).toMatchObject({ result: 'failed', checks: { injected: 'halfway' } });
@@ -528,8 +662,14 @@ describe('failure injection and node removal', () => {
     const [a, b] = await Promise.all([join_(cp2, joinConfig(cp2, { controlPlane: true })), join_(w1, joinConfig(w1, { controlPlane: true }))]);
     await fleet.cluster.setLatency({ join: 0 });
     const results = [a, b].map((r) => (r.code === 0 ? 'joined' : r.stderr.split('\n')[0]));
-    expect(results.sort()).toEqual(['error execution phase control-plane-join/etcd: error creating local etcd static pod manifest file: etcdserver: unhealthy cluster', 'joined']);
-    const joins = fleet.cluster.log().filter((e) => e.op === 'join' && (e.host === 'cp2' || e.host === 'w1')).slice(-4);
+    expect(results.sort()).toEqual([
+      'error execution phase control-plane-join/etcd: error creating local etcd static pod manifest file: etcdserver: unhealthy cluster',
+      'joined',
+    ]);
+    const joins = fleet.cluster
+      .log()
+      .filter((e) => e.op === 'join' && (e.host === 'cp2' || e.host === 'w1'))
+      .slice(-4);
     expect(joins.map((e) => e.event)).toEqual(['start', 'start', 'end', 'end']); // they did overlap
     expect((await fleet.cluster.state()).members.filter((m) => m.started)).toHaveLength(2);
   });

@@ -69,9 +69,13 @@ async function claimSubnet(wanted: string | undefined): Promise<Subnet> {
   }
   rmSync(tmp, { recursive: true, force: true });
   if (wanted) {
-    throw new Error(`test hosts: ${wanted} is in use on this machine${busy.length ? `: ${busy[0]!.slice(wanted.length + 2)}` : ' by another fleet'}; pick another subnet`);
+    throw new Error(
+      `test hosts: ${wanted} is in use on this machine${busy.length ? `: ${busy[0]!.slice(wanted.length + 2)}` : ' by another fleet'}; pick another subnet`,
+    );
   }
-  throw new Error(`test hosts: every 127.77.x.0/24 is in use; run test/hosts/cleanup.sh${busy.length ? ` (addresses in use: ${busy.slice(0, 3).join('; ')})` : ''}`);
+  throw new Error(
+    `test hosts: every 127.77.x.0/24 is in use; run test/hosts/cleanup.sh${busy.length ? ` (addresses in use: ${busy.slice(0, 3).join('; ')})` : ''}`,
+  );
 }
 
 function checkSpecs(specs: readonly TestHostSpec[]): void {
@@ -114,7 +118,9 @@ class Fleet implements TestFleet {
     const key = join(this.home, '.ssh', 'id_ed25519');
     await runOk('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'k8sprep-test', '-f', key]);
     const clientKey = readFileSync(`${key}.pub`, 'utf8').trim();
-    const salt = randomBytes(12).toString('base64').replace(/[^A-Za-z0-9]/g, '');
+    const salt = randomBytes(12)
+      .toString('base64')
+      .replace(/[^A-Za-z0-9]/g, '');
     const passwordHash = (await runOk('openssl', ['passwd', '-6', '-salt', salt, '-stdin'], { input: PASSWORD })).trim();
 
     specs.forEach((spec, i) => {
@@ -123,25 +129,30 @@ class Fleet implements TestFleet {
       mkdirSync(join(hostDir, 'mnt'), { recursive: true });
       const address = ipAt(this.net, offset);
       this.hosts.push(
-        new Host(spec.name, address, {
-          TH_HOST_NAME: spec.name,
-          TH_ADDR: address,
-          TH_PREFIXLEN: String(this.net.prefixLen),
-          TH_SUBNET: this.net.cidr,
-          TH_BRIDGE: bridgeName(this.net),
-          TH_VETH: vethName(this.net, offset),
-          TH_MNT: join(hostDir, 'mnt'),
-          TH_OS: spec.os,
-          TH_OS_RELEASE: osRelease(spec),
-          TH_PRETTY: prettyName(spec),
-          TH_KERNEL: spec.kernel ?? DEFAULT_KERNEL[spec.os],
-          TH_ARCH_KUBE: spec.archRepoKubeVersion ?? DEFAULT_ARCH_KUBE,
-          TH_MACHINE_ID: randomBytes(16).toString('hex'),
-          TH_CLIENT_KEY: clientKey,
-          TH_PASSWORD_HASH: passwordHash,
-          TH_SUDO: spec.sudo ?? 'nopasswd',
-          ...(this.shared ? { TH_CLUSTER_DIR: this.shared.dir } : {}),
-        }, join(hostDir, 'host.log')),
+        new Host(
+          spec.name,
+          address,
+          {
+            TH_HOST_NAME: spec.name,
+            TH_ADDR: address,
+            TH_PREFIXLEN: String(this.net.prefixLen),
+            TH_SUBNET: this.net.cidr,
+            TH_BRIDGE: bridgeName(this.net),
+            TH_VETH: vethName(this.net, offset),
+            TH_MNT: join(hostDir, 'mnt'),
+            TH_OS: spec.os,
+            TH_OS_RELEASE: osRelease(spec),
+            TH_PRETTY: prettyName(spec),
+            TH_KERNEL: spec.kernel ?? DEFAULT_KERNEL[spec.os],
+            TH_ARCH_KUBE: spec.archRepoKubeVersion ?? DEFAULT_ARCH_KUBE,
+            TH_MACHINE_ID: randomBytes(16).toString('hex'),
+            TH_CLIENT_KEY: clientKey,
+            TH_PASSWORD_HASH: passwordHash,
+            TH_SUDO: spec.sudo ?? 'nopasswd',
+            ...(this.shared ? { TH_CLUSTER_DIR: this.shared.dir } : {}),
+          },
+          join(hostDir, 'host.log'),
+        ),
       );
     });
     const results = await Promise.allSettled(this.hosts.map((h) => h.start(timeoutMs).finally(() => this.recordPids())));

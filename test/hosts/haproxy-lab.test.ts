@@ -62,7 +62,17 @@ afterAll(async () => {
 
 /** /healthz through haproxy's frontend, verified as `name`'s certificate (connect-to keeps the name for TLS). */
 async function throughHaproxyAs(name: string): Promise<{ code: number; out: string }> {
-  const r = await lab.exec(['curl', '-sS', '--max-time', '3', '--cacert', lab.caFile, '--connect-to', `${name}:8443:127.0.0.1:8443`, `https://${name}:8443/healthz`]);
+  const r = await lab.exec([
+    'curl',
+    '-sS',
+    '--max-time',
+    '3',
+    '--cacert',
+    lab.caFile,
+    '--connect-to',
+    `${name}:8443:127.0.0.1:8443`,
+    `https://${name}:8443/healthz`,
+  ]);
   return { code: r.code, out: r.stdout || r.stderr };
 }
 
@@ -93,7 +103,9 @@ test('the health check takes a dead apiserver out and brings it back; traffic go
 test('a config haproxy refuses fails startHaproxy with haproxy -c output', async () => {
   const other = await startHaproxyLab([{ name: 'cp1', address: '127.0.0.11' }]);
   try {
-    await expect(other.startHaproxy(CFG.replace('http-check connect ssl', 'http-check connect sssl'))).rejects.toThrow(/haproxy refused the config:[\s\S]*sssl/);
+    await expect(other.startHaproxy(CFG.replace('http-check connect ssl', 'http-check connect sssl'))).rejects.toThrow(
+      /haproxy refused the config:[\s\S]*sssl/,
+    );
   } finally {
     await other.stop();
   }

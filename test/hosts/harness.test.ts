@@ -30,11 +30,28 @@ afterAll(async () => {
 /** The real ssh client, verifying host keys against the fleet's known_hosts. */
 function ssh(host: TestHost, user: string, command: string, input = '') {
   const key = join(fleet.home, '.ssh', 'id_ed25519');
-  return run('ssh', [
-    '-F', '/dev/null', '-i', key, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes',
-    '-o', `UserKnownHostsFile=${join(fleet.home, '.ssh', 'known_hosts')}`, '-o', 'StrictHostKeyChecking=yes',
-    '-o', 'ConnectTimeout=5', `${user}@${host.address}`, command,
-  ], { input });
+  return run(
+    'ssh',
+    [
+      '-F',
+      '/dev/null',
+      '-i',
+      key,
+      '-o',
+      'IdentitiesOnly=yes',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      `UserKnownHostsFile=${join(fleet.home, '.ssh', 'known_hosts')}`,
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      'ConnectTimeout=5',
+      `${user}@${host.address}`,
+      command,
+    ],
+    { input },
+  );
 }
 
 test('every host answers ssh as root with a verified host key, with its own identity', async () => {
@@ -44,7 +61,11 @@ test('every host answers ssh as root with a verified host key, with its own iden
     [cp2, 'centos', '3.10.0-1160.119.1.el7.x86_64'],
     [arch1, 'arch', '6.12.10-arch1-1'],
   ] as const) {
-    const r = await ssh(host, 'root', '. /etc/os-release; echo "$ID|${VERSION_ID:-}|$(hostname)|$(uname -r)|$(cat /etc/machine-id)|$(cat /sys/class/net/eth0/address)"');
+    const r = await ssh(
+      host,
+      'root',
+      '. /etc/os-release; echo "$ID|${VERSION_ID:-}|$(hostname)|$(uname -r)|$(cat /etc/machine-id)|$(cat /sys/class/net/eth0/address)"',
+    );
     expect(r.stderr).toBe('');
     const [gotId, version, hostname, gotKernel, machineId, mac] = r.stdout.trim().split('|');
     expect([gotId, hostname, gotKernel]).toEqual([id, host.name, kernel]);
@@ -101,7 +122,11 @@ test('stand-ins keep state: rpm, yum install, systemctl, sysctl, swap, modules',
   r = await ssh(cp1, 'root', 'yum install -y ipvsadm');
   expect(r.code).toBe(1);
   expect(r.stderr).toMatch(/Cannot find a valid baseurl for repo: base\/7\/x86_64/);
-  await ssh(cp1, 'root', "sed -i 's|^mirrorlist=.*repo=\\([a-z]*\\).*|baseurl=https://mirrors.aliyun.com/centos-vault/7.9.2009/\\1/$basearch/|' /etc/yum.repos.d/CentOS-Base.repo");
+  await ssh(
+    cp1,
+    'root',
+    "sed -i 's|^mirrorlist=.*repo=\\([a-z]*\\).*|baseurl=https://mirrors.aliyun.com/centos-vault/7.9.2009/\\1/$basearch/|' /etc/yum.repos.d/CentOS-Base.repo",
+  );
   r = await ssh(cp1, 'root', 'yum install -y -q ipvsadm && rpm -q ipvsadm && command -v ipvsadm');
   expect(r.stdout).toBe('ipvsadm-1.27-8.el7.x86_64\n/usr/sbin/ipvsadm\n');
   r = await ssh(cp1, 'root', 'yum install -y --setopt=skip_missing_names_on_install=False containerd.io');
@@ -114,24 +139,38 @@ test('stand-ins keep state: rpm, yum install, systemctl, sysctl, swap, modules',
   expect(r.code).not.toBe(0);
   expect(r.stderr).toMatch(/Unit containerd.service not found/);
 
-  r = await ssh(arch1, 'root', 'pacman -S --needed --noconfirm containerd kubeadm >/dev/null && pacman -Q containerd runc kubeadm && containerd --version && kubeadm version -o short && systemctl enable --now containerd && systemctl is-active containerd');
-  expect(r.stdout).toBe('containerd 2.0.2-1\nrunc 1.2.4-1\nkubeadm 1.34.2-1\ncontainerd github.com/containerd/containerd/v2 v2.0.2 c507a0257ea6462fbd6f5ba4f5c74facb04021f4\nv1.34.2\nactive\n');
+  r = await ssh(
+    arch1,
+    'root',
+    'pacman -S --needed --noconfirm containerd kubeadm >/dev/null && pacman -Q containerd runc kubeadm && containerd --version && kubeadm version -o short && systemctl enable --now containerd && systemctl is-active containerd',
+  );
+  expect(r.stdout).toBe(
+    'containerd 2.0.2-1\nrunc 1.2.4-1\nkubeadm 1.34.2-1\ncontainerd github.com/containerd/containerd/v2 v2.0.2 c507a0257ea6462fbd6f5ba4f5c74facb04021f4\nv1.34.2\nactive\n',
+  );
 
-  r = await ssh(arch1, 'root', [
-    "grep -c '^\\[zram0\\]' /etc/systemd/zram-generator.conf",
-    "systemctl list-units --all --plain --no-legend 'systemd-zram-setup@*' | awk '{print $1, $3}'",
-    'systemctl list-units --type swap --state active --plain --no-legend | awk \'{print $1}\'',
-    'swapon --show=NAME --noheadings; swapoff -a; swapon --show',
-    'systemctl list-units --type swap --state active --plain --no-legend | wc -l',
-  ].join('; '));
+  r = await ssh(
+    arch1,
+    'root',
+    [
+      "grep -c '^\\[zram0\\]' /etc/systemd/zram-generator.conf",
+      "systemctl list-units --all --plain --no-legend 'systemd-zram-setup@*' | awk '{print $1, $3}'",
+      "systemctl list-units --type swap --state active --plain --no-legend | awk '{print $1}'",
+      'swapon --show=NAME --noheadings; swapoff -a; swapon --show',
+      'systemctl list-units --type swap --state active --plain --no-legend | wc -l',
+    ].join('; '),
+  );
   expect(r.stdout).toBe('1\nsystemd-zram-setup@zram0.service active\ndev-zram0.swap\nswapfile.swap\n/dev/zram0\n/swapfile\n0\n');
 
-  r = await ssh(cp1, 'root', [
-    'sysctl -n net.bridge.bridge-nf-call-iptables 2>&1; echo "rc=$?"',
-    'modprobe nf_conntrack_ipv4 && modprobe br_netfilter && lsmod | grep -c -e ^br_netfilter -e ^nf_conntrack_ipv4',
-    'printf "net.ipv4.ip_forward = 1\\nnet.ipv4.tcp_rmem = 4096 12582912 16777216\\n" >/etc/sysctl.d/99-k8s.conf && sysctl --system >/dev/null',
-    'sysctl -n net.ipv4.ip_forward net.ipv4.tcp_rmem net.bridge.bridge-nf-call-iptables',
-  ].join('; '));
+  r = await ssh(
+    cp1,
+    'root',
+    [
+      'sysctl -n net.bridge.bridge-nf-call-iptables 2>&1; echo "rc=$?"',
+      'modprobe nf_conntrack_ipv4 && modprobe br_netfilter && lsmod | grep -c -e ^br_netfilter -e ^nf_conntrack_ipv4',
+      'printf "net.ipv4.ip_forward = 1\\nnet.ipv4.tcp_rmem = 4096 12582912 16777216\\n" >/etc/sysctl.d/99-k8s.conf && sysctl --system >/dev/null',
+      'sysctl -n net.ipv4.ip_forward net.ipv4.tcp_rmem net.bridge.bridge-nf-call-iptables',
+    ].join('; '),
+  );
   expect(r.stdout).toBe(
     'sysctl: cannot stat /proc/sys/net/bridge/bridge-nf-call-iptables: No such file or directory\nrc=255\n2\n1\n4096\t12582912\t16777216\n1\n',
   );
@@ -141,7 +180,11 @@ test('stand-ins keep state: rpm, yum install, systemctl, sysctl, swap, modules',
   // The real machine's kernel settings are not the host's.
   expect((await run('sysctl', ['-n', 'net.ipv4.tcp_rmem'])).stdout).not.toBe('4096\t12582912\t16777216\n');
 
-  r = await ssh(cp1, 'root', 'getenforce; setenforce 0; getenforce; firewall-cmd --state; firewall-cmd --permanent --add-port=6443/tcp; firewall-cmd --list-ports; firewall-cmd --reload; firewall-cmd --list-ports');
+  r = await ssh(
+    cp1,
+    'root',
+    'getenforce; setenforce 0; getenforce; firewall-cmd --state; firewall-cmd --permanent --add-port=6443/tcp; firewall-cmd --list-ports; firewall-cmd --reload; firewall-cmd --list-ports',
+  );
   expect(r.stdout).toBe('Enforcing\nPermissive\nrunning\nsuccess\n\nsuccess\n6443/tcp\n');
 
   // Rich rules: kept per layer like ports; a protocol must be a number or an /etc/protocols name.
@@ -154,7 +197,19 @@ test('stand-ins keep state: rpm, yum install, systemctl, sysctl, swap, modules',
       `firewall-cmd --permanent --add-rich-rule='rule protocol value="no-such" accept'; echo "rc=$?"; firewall-cmd --permanent --list-rich-rules`,
   );
   expect(r.stdout).toBe(
-    ['success', 'no', 'rc=1', 'success', 'yes', 'rule protocol value="4" accept', 'success', 'rc=103', 'rule protocol value="4" accept', 'rule protocol value="ipencap" accept', ''].join('\n'),
+    [
+      'success',
+      'no',
+      'rc=1',
+      'success',
+      'yes',
+      'rule protocol value="4" accept',
+      'success',
+      'rc=103',
+      'rule protocol value="4" accept',
+      'rule protocol value="ipencap" accept',
+      '',
+    ].join('\n'),
   );
   expect(r.stderr).toContain('Error: INVALID_PROTOCOL: no-such');
 });

@@ -80,8 +80,22 @@ export class Host implements TestHost {
     // host's init (and so its whole pid namespace and mounts) with it.
     const child = spawn(
       'setpriv',
-      ['--pdeathsig', 'KILL', 'unshare', '--mount', '--uts', '--ipc', '--net', '--pid', '--fork', '--kill-child',
-        '--propagation', 'private', 'bash', join(HARNESS_DIR, 'host-init.sh')],
+      [
+        '--pdeathsig',
+        'KILL',
+        'unshare',
+        '--mount',
+        '--uts',
+        '--ipc',
+        '--net',
+        '--pid',
+        '--fork',
+        '--kill-child',
+        '--propagation',
+        'private',
+        'bash',
+        join(HARNESS_DIR, 'host-init.sh'),
+      ],
       {
         env: { PATH: SYSTEM_PATH, LANG: 'C', TH_DIR: HARNESS_DIR, TH_ROOT_NETNS: `/proc/${process.pid}/ns/net`, ...this.env, ...trace },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -176,7 +190,7 @@ export class Host implements TestHost {
   private async resolve(path: string, followLast = true): Promise<string> {
     const parts = posix.resolve('/', path).split('/').filter(Boolean);
     let done = '/';
-    for (let hops = 0; parts.length > 0; ) {
+    for (let hops = 0; parts.length > 0;) {
       const part = parts.shift()!;
       const next = posix.join(done, part);
       const st = await lstat(this.root + next).catch(() => undefined);
@@ -261,7 +275,8 @@ export class Host implements TestHost {
         snap.set(path, `file ${m} ${owner} sha256:${createHash('sha256').update(content).digest('hex')}`);
       } else if (type === 'd') snap.set(path, `dir ${m} ${owner}`);
       else if (type === 'l') snap.set(path, `symlink -> ${target}`);
-      else if (type === 'c') snap.set(path, 'deleted'); // an overlay whiteout
+      else if (type === 'c')
+        snap.set(path, 'deleted'); // an overlay whiteout
       else snap.set(path, `${type} ${m} ${owner}`);
     }
     return snap;

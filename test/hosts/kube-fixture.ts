@@ -70,8 +70,27 @@ export class HandMadePki {
 
   async ca(base: string, cn: string): Promise<void> {
     const p = join(this.dir, base);
-    await runOk('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${p}.key`, '-out', `${p}.crt`,
-      '-subj', `/CN=${cn}`, '-days', '30', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,digitalSignature']);
+    await runOk('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      `${p}.key`,
+      '-out',
+      `${p}.crt`,
+      '-subj',
+      `/CN=${cn}`,
+      '-days',
+      '30',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,digitalSignature',
+    ]);
   }
 
   /** base.crt/.key signed by ca (a base in this directory, or another HandMadePki's path). */
@@ -79,8 +98,38 @@ export class HandMadePki {
     const p = join(this.dir, base);
     const alt = sans.map((s) => (/^\d+\.\d+\.\d+\.\d+$/.test(s) ? `IP:${s}` : `DNS:${s}`)).join(',');
     writeFileSync(`${p}.ext`, `${alt ? `subjectAltName=${alt}\n` : ''}extendedKeyUsage=${usage}\n`);
-    await runOk('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${p}.key`, '-out', `${p}.csr`, '-subj', `/CN=${cn}`]);
-    await runOk('openssl', ['x509', '-req', '-in', `${p}.csr`, '-CA', `${caPath}.crt`, '-CAkey', `${caPath}.key`, '-CAcreateserial', '-days', '30', '-extfile', `${p}.ext`, '-out', `${p}.crt`]);
+    await runOk('openssl', [
+      'req',
+      '-new',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      `${p}.key`,
+      '-out',
+      `${p}.csr`,
+      '-subj',
+      `/CN=${cn}`,
+    ]);
+    await runOk('openssl', [
+      'x509',
+      '-req',
+      '-in',
+      `${p}.csr`,
+      '-CA',
+      `${caPath}.crt`,
+      '-CAkey',
+      `${caPath}.key`,
+      '-CAcreateserial',
+      '-days',
+      '30',
+      '-extfile',
+      `${p}.ext`,
+      '-out',
+      `${p}.crt`,
+    ]);
   }
 
   async serviceAccount(): Promise<void> {
@@ -107,10 +156,23 @@ export class HandMadePki {
     await this.leaf(client, join(this.dir, caBase), 'kubernetes-admin', [], 'clientAuth');
     const b64 = (rel: string) => Buffer.from(this.read(rel)).toString('base64');
     return [
-      'apiVersion: v1', 'kind: Config', 'current-context: kubernetes-admin@kubernetes',
-      'clusters:', '- name: kubernetes', '  cluster:', `    certificate-authority-data: ${b64(`${caBase}.crt`)}`, `    server: ${server}`,
-      'contexts:', '- name: kubernetes-admin@kubernetes', '  context: {cluster: kubernetes, user: kubernetes-admin}',
-      'users:', '- name: kubernetes-admin', '  user:', `    client-certificate-data: ${b64(`${client}.crt`)}`, `    client-key-data: ${b64(`${client}.key`)}`, '',
+      'apiVersion: v1',
+      'kind: Config',
+      'current-context: kubernetes-admin@kubernetes',
+      'clusters:',
+      '- name: kubernetes',
+      '  cluster:',
+      `    certificate-authority-data: ${b64(`${caBase}.crt`)}`,
+      `    server: ${server}`,
+      'contexts:',
+      '- name: kubernetes-admin@kubernetes',
+      '  context: {cluster: kubernetes, user: kubernetes-admin}',
+      'users:',
+      '- name: kubernetes-admin',
+      '  user:',
+      `    client-certificate-data: ${b64(`${client}.crt`)}`,
+      `    client-key-data: ${b64(`${client}.key`)}`,
+      '',
     ].join('\n');
   }
 }

@@ -85,7 +85,8 @@ export async function subnetUsers(subnet: Subnet): Promise<string[]> {
   for (const line of (await runOk('ip', ['-4', 'route', 'show', 'table', 'local'])).split('\n')) {
     const f = line.trim().split(/\s+/);
     const dev = f[f.indexOf('dev') + 1];
-    if (/^\d/.test(f[0] ?? '') && f.includes('dev') && dev !== 'lo' && overlaps(subnet, f[0]!)) users.push(`route ${f[0]} dev ${dev} (ip route show table local)`);
+    if (/^\d/.test(f[0] ?? '') && f.includes('dev') && dev !== 'lo' && overlaps(subnet, f[0]!))
+      users.push(`route ${f[0]} dev ${dev} (ip route show table local)`);
   }
   return [...new Set(users)];
 }

@@ -51,13 +51,17 @@ test('the generic kubeadm names are the ones the cluster specs give', () => {
   const c = testCluster();
   const host = c.controlPlanes[0]!;
   expect(KUBEADM_TREE.leaves).toEqual(nodeLeafSpecs(c, host).map((l) => ({ name: l.name, base: l.base, ca: l.ca })));
-  expect(KUBEADM_TREE.kubeconfigs.map((k) => k.file).sort()).toEqual([...nodeKubeconfigSpecs(c, host), kubeletKubeconfigSpec(c, host)].map((k) => k.file).sort());
+  expect(KUBEADM_TREE.kubeconfigs.map((k) => k.file).sort()).toEqual(
+    [...nodeKubeconfigSpecs(c, host), kubeletKubeconfigSpec(c, host)].map((k) => k.file).sort(),
+  );
 });
 
 test('a kubeadm tree without any cluster file: the table, the CAs, exit 0, and it says nothing was compared', async () => {
   const r = await check(bare, '--dir', tree);
   expect([r.code, r.stderr]).toEqual([0, '']);
-  expect(r.stdout.split('\n')[0]).toBe(`${tree}: a kubeadm /etc/kubernetes tree; no cluster file: expiry, chains and keys only (-c FILE, or ./cluster.yaml, also compares subjects and SANs)`);
+  expect(r.stdout.split('\n')[0]).toBe(
+    `${tree}: a kubeadm /etc/kubernetes tree; no cluster file: expiry, chains and keys only (-c FILE, or ./cluster.yaml, also compares subjects and SANs)`,
+  );
   expect(r.stdout).toMatch(/^\[cp1\] $/m);
   for (const name of ['admin.conf', 'apiserver', 'apiserver-etcd-client', 'etcd-peer', 'front-proxy-client', 'kubelet.conf', 'super-admin.conf']) {
     expect(r.stdout).toMatch(new RegExp(`^${name.replace('.', '\\.')} +\\w{3} \\d{2}, \\d{4} \\d{2}:\\d{2} UTC +364d +\\S+ +ok$`, 'm'));
@@ -125,5 +129,7 @@ test("k8sprep's own layout (nodes/) without a cluster file: every node tree and 
 test('a directory of neither layout: one line, exit 2; the pki/ directory itself gets a hint', async () => {
   const r = await check(bare, '--dir', join(tree, 'pki'));
   expect([r.code, r.stdout]).toEqual([2, '']);
-  expect(r.stderr).toBe(`--dir: ${join(tree, 'pki')}: neither k8sprep's PKI directory (with nodes/) nor a kubeadm /etc/kubernetes tree (with pki/): it looks like a pki/ directory, give its parent\n`);
+  expect(r.stderr).toBe(
+    `--dir: ${join(tree, 'pki')}: neither k8sprep's PKI directory (with nodes/) nor a kubeadm /etc/kubernetes tree (with pki/): it looks like a pki/ directory, give its parent\n`,
+  );
 });

@@ -53,7 +53,12 @@ test('generate again: everything kept; the printed hash is the openssl one; cert
   const r = await cli('certs', 'generate');
   expect(r.code).toBe(0);
   expect(r.stdout).toContain('created 0, reissued 0, updated 0, removed 0, kept 84');
-  const openssl = await run('bash', ['-c', 'set -o pipefail; openssl x509 -pubkey -noout -in "$1" | openssl pkey -pubin -outform der | sha256sum', 'h', join(pki, 'ca.crt')]);
+  const openssl = await run('bash', [
+    '-c',
+    'set -o pipefail; openssl x509 -pubkey -noout -in "$1" | openssl pkey -pubin -outform der | sha256sum',
+    'h',
+    join(pki, 'ca.crt'),
+  ]);
   const want = `sha256:${openssl.stdout.split(' ')[0]}`;
   expect(r.stdout).toContain(`discovery-token-ca-cert-hash: ${want}`);
   const hash = await cli('certs', 'hash');
@@ -89,8 +94,26 @@ test('check --json: the shape machines read', async () => {
   expect(out.shared.authorities.map((a: { name: string }) => a.name)).toEqual(['ca', 'etcd-ca', 'front-proxy-ca']);
   expect(out.nodes.map((n: { host: string }) => n.host)).toEqual(['cp1', 'cp2', 'cp3']);
   const apiserver = out.nodes[0].certificates.find((c: { name: string }) => c.name === 'apiserver');
-  expect(Object.keys(apiserver).sort()).toEqual(['authority', 'kind', 'name', 'notAfter', 'notBefore', 'path', 'problems', 'residualSeconds', 'serial', 'subject']);
-  expect(apiserver).toMatchObject({ name: 'apiserver', kind: 'leaf', authority: 'ca', path: 'nodes/cp1/pki/apiserver.crt', subject: 'CN=kube-apiserver', problems: [] });
+  expect(Object.keys(apiserver).sort()).toEqual([
+    'authority',
+    'kind',
+    'name',
+    'notAfter',
+    'notBefore',
+    'path',
+    'problems',
+    'residualSeconds',
+    'serial',
+    'subject',
+  ]);
+  expect(apiserver).toMatchObject({
+    name: 'apiserver',
+    kind: 'leaf',
+    authority: 'ca',
+    path: 'nodes/cp1/pki/apiserver.crt',
+    subject: 'CN=kube-apiserver',
+    problems: [],
+  });
   expect(apiserver.residualSeconds).toBeGreaterThan(23 * 3600);
   expect(apiserver.residualSeconds).toBeLessThanOrEqual(24 * 3600);
   expect(out.expiring).toHaveLength(31);
@@ -121,7 +144,9 @@ test('generate refuses to replace a CA (exit 1, one line, no stack)', async () =
   rmSync(join(dir, 'front-proxy-ca.key'));
   const r = await cli('certs', 'generate', '--dir', dir);
   expect(r.code).toBe(1);
-  expect(r.stderr.trim()).toBe(`error: ${join(dir, 'front-proxy-ca.crt')} exists without front-proxy-ca.key: refusing to replace the CA (restore front-proxy-ca.key, or remove both to start a new PKI)`);
+  expect(r.stderr.trim()).toBe(
+    `error: ${join(dir, 'front-proxy-ca.crt')} exists without front-proxy-ca.key: refusing to replace the CA (restore front-proxy-ca.key, or remove both to start a new PKI)`,
+  );
 });
 
 test('input errors exit 2: a bad duration, a missing directory, no cluster file', async () => {

@@ -72,9 +72,10 @@ export function clusterYaml(o: FixtureOptions = {}): string {
 
 /** A Cluster as the loader makes it; `stateDir` lands under `baseDir`. */
 export function testCluster(o: FixtureOptions = {}, baseDir = tmpdir()): Cluster {
-  const withEndpoint = o.endpoint === undefined && (o.hosts ?? HA_HOSTS).filter((h) => (h.roles ?? ['control-plane']).includes('control-plane')).length > 1
-    ? { ...o, endpoint: '192.168.56.100' }
-    : o;
+  const withEndpoint =
+    o.endpoint === undefined && (o.hosts ?? HA_HOSTS).filter((h) => (h.roles ?? ['control-plane']).includes('control-plane')).length > 1
+      ? { ...o, endpoint: '192.168.56.100' }
+      : o;
   return parseClusterText(clusterYaml(withEndpoint), 'cluster.yaml', join(baseDir, 'cluster.yaml'));
 }
 

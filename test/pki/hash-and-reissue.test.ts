@@ -39,7 +39,23 @@ test('caCertHash equals openssl x509 -pubkey | openssl pkey -pubin -outform der 
   expect(hash).toBe(await opensslHash(join(dir, 'ca.crt')));
   // The same for CAs k8sprep did not make (an openssl EC CA).
   const ec = join(tmp.path, 'ec-ca.crt');
-  await openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(tmp.path, 'ec-ca.key'), '-out', ec, '-days', '1', '-subj', '/CN=other-ca']);
+  await openssl([
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    join(tmp.path, 'ec-ca.key'),
+    '-out',
+    ec,
+    '-days',
+    '1',
+    '-subj',
+    '/CN=other-ca',
+  ]);
   expect(caCertHash(readFileSync(ec, 'utf8'))).toBe(await opensslHash(ec));
 });
 

@@ -122,7 +122,7 @@ test('the same answers from a map of path -> contents', async () => {
   expect({ ...fromMap, source: dir }).toEqual(fromDir);
 });
 
-test("inspectNode reads a bare /etc/kubernetes tree (as read over SSH): no shared section needed", async () => {
+test('inspectNode reads a bare /etc/kubernetes tree (as read over SSH): no shared section needed', async () => {
   const c = cluster();
   const host = c.controlPlanes[1];
   if (!host) throw new Error('no cp2');

@@ -23,7 +23,13 @@ import { certPublicKey, describeCert, keyPublicKey, modes, openssl, type Openssl
 function withAddresses(cluster: Cluster, addresses: Record<string, string>): Cluster {
   const hosts = cluster.hosts.map((h) => ({ ...h, address: addresses[h.name] ?? h.address }));
   const same = (h: Host) => hosts[h.index]!;
-  return { ...cluster, hosts, controlPlanes: cluster.controlPlanes.map(same), workers: cluster.workers.map(same), firstControlPlane: same(cluster.firstControlPlane) };
+  return {
+    ...cluster,
+    hosts,
+    controlPlanes: cluster.controlPlanes.map(same),
+    workers: cluster.workers.map(same),
+    firstControlPlane: same(cluster.firstControlPlane),
+  };
 }
 
 const HOUR = 3_600_000;
@@ -169,9 +175,20 @@ function expectModes(dir: string) {
 }
 
 function expectFileList(dir: string, nodes: string[], superAdminOn: string[]) {
-  const files = [...modes(dir)].filter(([, m]) => !m.isDir).map(([p]) => p).sort();
+  const files = [...modes(dir)]
+    .filter(([, m]) => !m.isDir)
+    .map(([p]) => p)
+    .sort();
   const shared = ['ca.crt', 'ca.key', 'front-proxy-ca.crt', 'front-proxy-ca.key', 'etcd/ca.crt', 'etcd/ca.key', 'sa.key', 'sa.pub'];
-  const leaves = ['apiserver', 'apiserver-kubelet-client', 'front-proxy-client', 'apiserver-etcd-client', 'etcd/server', 'etcd/peer', 'etcd/healthcheck-client'];
+  const leaves = [
+    'apiserver',
+    'apiserver-kubelet-client',
+    'front-proxy-client',
+    'apiserver-etcd-client',
+    'etcd/server',
+    'etcd/peer',
+    'etcd/healthcheck-client',
+  ];
   const want = [...shared];
   for (const n of nodes) {
     want.push(...shared.map((f) => `nodes/${n}/pki/${f}`));
@@ -249,7 +266,8 @@ describe('examples/ha-centos7.yaml (3 control planes, 1.30, endpoint 192.168.56.
       { file: 'controller-manager.conf', user: 'system:kube-controller-manager', subject: '/CN=system:kube-controller-manager', server: own },
       { file: 'scheduler.conf', user: 'system:kube-scheduler', subject: '/CN=system:kube-scheduler', server: own },
     ];
-    if (name === 'cp1') list.push({ file: 'super-admin.conf', user: 'kubernetes-super-admin', subject: '/O=system:masters/CN=kubernetes-super-admin', server: endpoint });
+    if (name === 'cp1')
+      list.push({ file: 'super-admin.conf', user: 'kubernetes-super-admin', subject: '/O=system:masters/CN=kubernetes-super-admin', server: endpoint });
     for (const e of list) await expectKubeconfig(work, nodeDir, e, 8760, t0, t1, serials);
   });
 
@@ -318,7 +336,12 @@ describe('variants: 1.28, IPv6 node address, DNS endpoint, custom validity, RSA 
     const endpoint = 'https://api.k8s.example.test:8443';
     const list: KubeconfigExpect[] = [
       { file: 'admin.conf', user: 'kubernetes-admin', subject: '/O=system:masters/CN=kubernetes-admin', server: endpoint },
-      { file: 'controller-manager.conf', user: 'system:kube-controller-manager', subject: '/CN=system:kube-controller-manager', server: 'https://[fd00::11]:6443' },
+      {
+        file: 'controller-manager.conf',
+        user: 'system:kube-controller-manager',
+        subject: '/CN=system:kube-controller-manager',
+        server: 'https://[fd00::11]:6443',
+      },
       { file: 'scheduler.conf', user: 'system:kube-scheduler', subject: '/CN=system:kube-scheduler', server: 'https://[fd00::11]:6443' },
     ];
     for (const e of list) await expectKubeconfig(work, nodeDir, e, 48, t0, t1, serials);
@@ -340,7 +363,7 @@ describe('a single control plane without an endpoint', () => {
       'DNS:lab1, DNS:kubernetes, DNS:kubernetes.default, DNS:kubernetes.default.svc, DNS:kubernetes.default.svc.cluster.local, IP Address:10.96.0.1, IP Address:10.0.0.5',
     );
     for (const f of ['admin.conf', 'super-admin.conf', 'scheduler.conf', 'controller-manager.conf']) {
-      expect((parse(readFileSync(join(tmp.path, 'nodes/lab1', f), 'utf8'))).clusters[0].cluster.server).toBe('https://10.0.0.5:6443');
+      expect(parse(readFileSync(join(tmp.path, 'nodes/lab1', f), 'utf8')).clusters[0].cluster.server).toBe('https://10.0.0.5:6443');
     }
   });
 });

@@ -23,7 +23,10 @@ const SHARED = ['ca.crt', 'ca.key', 'front-proxy-ca.crt', 'front-proxy-ca.key', 
 const cluster = (o: Parameters<typeof testCluster>[0] = {}) => testCluster({ name: 'regen', ...o });
 
 function actions(r: GenerateReport, action: string): string[] {
-  return r.files.filter((f) => f.action === action).map((f) => f.path).sort();
+  return r.files
+    .filter((f) => f.action === action)
+    .map((f) => f.path)
+    .sort();
 }
 
 function changedFiles(before: Map<string, string>, after: Map<string, string>): string[] {
@@ -31,7 +34,7 @@ function changedFiles(before: Map<string, string>, after: Map<string, string>): 
   return [...all].filter((p) => before.get(p) !== after.get(p)).sort();
 }
 
-const clientCertData = (text: string) => (parse(text)).users[0].user['client-certificate-data'] as string;
+const clientCertData = (text: string) => parse(text).users[0].user['client-certificate-data'] as string;
 
 beforeAll(async () => {
   requireTool('openssl');
@@ -61,7 +64,9 @@ test('a kubelet.conf an earlier version left in a node tree is removed (it is ne
   const before = snapshot(dir);
   const r = await generatePki(cluster(), dir);
   expect(existsSync(stale)).toBe(false);
-  expect(r.files.filter((f) => f.action !== 'kept')).toEqual([{ path: 'nodes/cp2/kubelet.conf', action: 'removed', reason: 'kubelet.conf is never placed on a host: the kubelet makes its own' }]);
+  expect(r.files.filter((f) => f.action !== 'kept')).toEqual([
+    { path: 'nodes/cp2/kubelet.conf', action: 'removed', reason: 'kubelet.conf is never placed on a host: the kubelet makes its own' },
+  ]);
   expect(changedFiles(before, snapshot(dir))).toEqual(['nodes/cp2/kubelet.conf']);
 });
 
@@ -79,7 +84,7 @@ test('a changed endpoint re-issues the apiserver certificates only; kubeconfigs 
   for (const f of SHARED) expect(after.get(f)).toBe(before.get(f));
   for (const conf of endpointConfs) {
     expect(clientCertData(after.get(conf) ?? '')).toBe(clientCertData(before.get(conf) ?? ''));
-    expect((parse(after.get(conf) ?? '')).clusters[0].cluster.server).toBe('https://192.168.56.200:6443');
+    expect(parse(after.get(conf) ?? '').clusters[0].cluster.server).toBe('https://192.168.56.200:6443');
   }
   const reason = r.files.find((f) => f.path === 'nodes/cp2/pki/apiserver.crt')?.reason ?? '';
   expect(reason).toContain('missing IP:192.168.56.200');
@@ -181,7 +186,11 @@ test('permissions are repaired without touching contents', async () => {
   chmodSync(join(dir, 'nodes/cp2'), 0o755);
   const before = snapshot(dir);
   const r = await generatePki(cluster(), dir);
-  expect(r.files.find((f) => f.path === 'nodes/cp1/pki/apiserver.key')).toEqual({ path: 'nodes/cp1/pki/apiserver.key', action: 'updated', reason: 'mode 0644 -> 0600' });
+  expect(r.files.find((f) => f.path === 'nodes/cp1/pki/apiserver.key')).toEqual({
+    path: 'nodes/cp1/pki/apiserver.key',
+    action: 'updated',
+    reason: 'mode 0644 -> 0600',
+  });
   expect(statSync(join(dir, 'nodes/cp1/pki/apiserver.key')).mode & 0o777).toBe(0o600);
   expect(statSync(join(dir, 'nodes/cp2')).mode & 0o777).toBe(0o700);
   expect(changedFiles(before, snapshot(dir))).toEqual([]);

@@ -24,7 +24,12 @@ async function sh(host: TestHost, script: string, ...args: string[]): Promise<st
 /** /etc/kubernetes as relative path -> sha256, files only. */
 export async function kubeTree(host: TestHost): Promise<Map<string, string>> {
   const out = await sh(host, 'cd /etc/kubernetes && find . -type f -print0 | sort -z | xargs -0 sha256sum');
-  return new Map(out.split('\n').filter(Boolean).map((l) => [l.slice(66).replace(/^\.\//, ''), l.slice(0, 64)]));
+  return new Map(
+    out
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => [l.slice(66).replace(/^\.\//, ''), l.slice(0, 64)]),
+  );
 }
 
 export interface PairFacts {
@@ -75,7 +80,11 @@ export async function hostPairs(host: TestHost, confs: readonly string[]): Promi
 
 /** SHA-256 fingerprints of the certificate the apiserver serves (on its manifest's port) and of pki/apiserver.crt. */
 export async function servedAndFileFingerprints(host: TestHost): Promise<[string, string]> {
-  const served = await sh(host, `${APISERVER_PORT_SH}; openssl s_client -connect "$1:$port" </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256`, host.address);
+  const served = await sh(
+    host,
+    `${APISERVER_PORT_SH}; openssl s_client -connect "$1:$port" </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256`,
+    host.address,
+  );
   const file = await sh(host, 'openssl x509 -noout -fingerprint -sha256 -in /etc/kubernetes/pki/apiserver.crt');
   return [served, file];
 }

@@ -29,7 +29,10 @@ export async function kubeletConf(pkiDir: string, cluster: Cluster, host: Host, 
   const spec = kubeletKubeconfigSpec(cluster, host);
   const caPem = readFileSync(join(pkiDir, 'ca.crt'), 'utf8');
   const key = await generateRsaKeyPair(2048);
-  const certPem = issueCert(spec.cert, key.publicKey, loadCa('ca', caPem, readFileSync(join(pkiDir, 'ca.key'), 'utf8')), { hours: cluster.certificates.certValidityHours, now: new Date() });
+  const certPem = issueCert(spec.cert, key.publicKey, loadCa('ca', caPem, readFileSync(join(pkiDir, 'ca.key'), 'utf8')), {
+    hours: cluster.certificates.certValidityHours,
+    now: new Date(),
+  });
   const text = renderKubeconfig({ server: spec.server, caPem, user: spec.user, certPem, keyPem: key.privateKey });
   if (style === 'embedded') return text;
   return text.replace(/client-certificate-data: .*/, `client-certificate: ${ROTATED}`).replace(/client-key-data: .*/, `client-key: ${ROTATED}`);
@@ -40,7 +43,12 @@ function hostFile(rel: string, text: string, mode: number): HostFile {
 }
 
 /** A control plane's /etc/kubernetes as kubeadm leaves it: k8sprep's node tree plus the kubelet.conf kubeadm writes. */
-export async function hostFilesFrom(pkiDir: string, cluster: Cluster, hostName: string, style: 'embedded' | 'rotated' = 'embedded'): Promise<Map<string, HostFile>> {
+export async function hostFilesFrom(
+  pkiDir: string,
+  cluster: Cluster,
+  hostName: string,
+  style: 'embedded' | 'rotated' = 'embedded',
+): Promise<Map<string, HostFile>> {
   const host = cluster.hosts.find((h) => h.name === hostName);
   if (!host) throw new Error(`no host ${hostName}`);
   const files = remoteFilesFrom(join(pkiDir, 'nodes', hostName));
@@ -54,7 +62,13 @@ export function remoteFilesFrom(tree: string): Map<string, HostFile> {
   for (const [rel, m] of modes(tree)) {
     if (m.isDir) continue;
     const bytes = readFileSync(join(tree, rel));
-    out.set(rel, { path: rel, text: bytes.toString('utf8'), mode: statSync(join(tree, rel)).mode & 0o777, owner: '0:0', sha256: createHash('sha256').update(bytes).digest('hex') });
+    out.set(rel, {
+      path: rel,
+      text: bytes.toString('utf8'),
+      mode: statSync(join(tree, rel)).mode & 0o777,
+      owner: '0:0',
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+    });
   }
   return out;
 }
@@ -65,9 +79,25 @@ export const STATIC_PODS = ['kube-apiserver', 'kube-controller-manager', 'kube-s
 function manifest(name: string, address: string, apiserverPort: number): string {
   const flags =
     name === 'kube-apiserver'
-      ? [`--advertise-address=${address}`, `--secure-port=${apiserverPort}`, '--tls-cert-file=/etc/kubernetes/pki/apiserver.crt', '--tls-private-key-file=/etc/kubernetes/pki/apiserver.key']
+      ? [
+          `--advertise-address=${address}`,
+          `--secure-port=${apiserverPort}`,
+          '--tls-cert-file=/etc/kubernetes/pki/apiserver.crt',
+          '--tls-private-key-file=/etc/kubernetes/pki/apiserver.key',
+        ]
       : [];
-  return ['apiVersion: v1', 'kind: Pod', `metadata: {name: ${name}, namespace: kube-system}`, 'spec:', '  containers:', `  - name: ${name}`, '    command:', `    - ${name}`, ...flags.map((f) => `    - ${f}`), ''].join('\n');
+  return [
+    'apiVersion: v1',
+    'kind: Pod',
+    `metadata: {name: ${name}, namespace: kube-system}`,
+    'spec:',
+    '  containers:',
+    `  - name: ${name}`,
+    '    command:',
+    `    - ${name}`,
+    ...flags.map((f) => `    - ${f}`),
+    '',
+  ].join('\n');
 }
 
 /**
@@ -99,7 +129,10 @@ export async function seedControlPlane(host: TestHost, tree: string, kubeletConf
   }
   // As if installed by `node init`: crictl (cri-tools on CentOS), containerd and the kubelet running.
   const crictl = host.os === 'centos7' ? 'cri-tools 1.30.0 150500.1.1 kubernetes' : 'crictl 1.30.0 1 extra';
-  await hostBashOk(host, `. /usr/lib/k8sprep-testhost/lib.sh && th_pkg_put ${crictl} && th_unit_set containerd.service enabled active && th_unit_set kubelet.service enabled active`);
+  await hostBashOk(
+    host,
+    `. /usr/lib/k8sprep-testhost/lib.sh && th_pkg_put ${crictl} && th_unit_set containerd.service enabled active && th_unit_set kubelet.service enabled active`,
+  );
   await startStaticPods(host);
 }
 
@@ -110,11 +143,14 @@ export async function startStaticPods(host: TestHost): Promise<void> {
 }
 
 /** bash: sets $port to the host's apiserver port (its manifest's --secure-port; 6443 without one). */
-export const APISERVER_PORT_SH = 'port=$(grep -o -e "--secure-port=[0-9]*" /etc/kubernetes/manifests/kube-apiserver.yaml 2>/dev/null | cut -d= -f2); port=${port:-6443}';
+export const APISERVER_PORT_SH =
+  'port=$(grep -o -e "--secure-port=[0-9]*" /etc/kubernetes/manifests/kube-apiserver.yaml 2>/dev/null | cut -d= -f2); port=${port:-6443}';
 
 /** The host's apiserver answers /healthz (verified with its ca.crt) on its manifest's port, from inside the host. */
 export async function healthz(host: TestHost): Promise<{ code: number; body: string }> {
-  const r = await hostBash(host, `${APISERVER_PORT_SH}; curl -sS --noproxy "*" --max-time 5 --cacert /etc/kubernetes/pki/ca.crt "https://$1:$port/healthz"`, { args: [host.address] });
+  const r = await hostBash(host, `${APISERVER_PORT_SH}; curl -sS --noproxy "*" --max-time 5 --cacert /etc/kubernetes/pki/ca.crt "https://$1:$port/healthz"`, {
+    args: [host.address],
+  });
   return { code: r.code, body: r.code === 0 ? r.stdout : r.stderr };
 }
 

@@ -22,7 +22,8 @@ test('files, owners, modes and hashes; pending renewals', () => {
     b64('kind: Config\n'),
     READ_MARK.end,
     `${READ_MARK.pending} 20261201T000000Z-abcd committed`,
-  ]) p.line(line);
+  ])
+    p.line(line);
   const r = p.result();
   expect(r.files.get('pki/apiserver.key')).toEqual({
     path: 'pki/apiserver.key',

@@ -43,12 +43,22 @@ test('every leaf and kubeconfig credential re-issued: same subject, SANs, EKU; n
   const files = await hostFilesFrom(pki, cluster, 'cp1');
   const plan = await planHostRenewal(cluster, host('cp1'), files, opts());
   const rels = plan.files.map((f) => f.rel).sort();
-  const leaves = ['apiserver', 'apiserver-kubelet-client', 'front-proxy-client', 'apiserver-etcd-client', 'etcd/server', 'etcd/peer', 'etcd/healthcheck-client'];
+  const leaves = [
+    'apiserver',
+    'apiserver-kubelet-client',
+    'front-proxy-client',
+    'apiserver-etcd-client',
+    'etcd/server',
+    'etcd/peer',
+    'etcd/healthcheck-client',
+  ];
   const confs = ['admin.conf', 'super-admin.conf', 'controller-manager.conf', 'scheduler.conf', 'kubelet.conf'];
   expect(rels).toEqual([...leaves.flatMap((l) => [`pki/${l}.crt`, `pki/${l}.key`]), ...confs].sort());
   expect(plan.caSources).toEqual({ ca: 'host', 'front-proxy-ca': 'host', 'etcd-ca': 'host' });
   expect(plan.left.map((l) => l.path).sort()).toEqual(
-    ['ca.crt', 'ca.key', 'front-proxy-ca.crt', 'front-proxy-ca.key', 'etcd/ca.crt', 'etcd/ca.key', 'sa.key', 'sa.pub'].map((p) => `/etc/kubernetes/pki/${p}`).sort(),
+    ['ca.crt', 'ca.key', 'front-proxy-ca.crt', 'front-proxy-ca.key', 'etcd/ca.crt', 'etcd/ca.key', 'sa.key', 'sa.pub']
+      .map((p) => `/etc/kubernetes/pki/${p}`)
+      .sort(),
   );
   for (const leaf of leaves) {
     const before = readCert(files.get(`pki/${leaf}.crt`)!.text);
@@ -69,10 +79,12 @@ test('every leaf and kubeconfig credential re-issued: same subject, SANs, EKU; n
   // Only the two credential values differ, line for line.
   const diff = admin.split('\n').filter((l, i) => l !== renewed.split('\n')[i]);
   expect(diff.map((l) => l.trim().split(':')[0])).toEqual(['client-certificate-data', 'client-key-data']);
-  expect(plan.expected.map((e) => e.target)).toEqual(expect.arrayContaining(['/etc/kubernetes/pki/ca.crt', '/etc/kubernetes/pki/etcd/ca.crt', '/etc/kubernetes/admin.conf']));
+  expect(plan.expected.map((e) => e.target)).toEqual(
+    expect.arrayContaining(['/etc/kubernetes/pki/ca.crt', '/etc/kubernetes/pki/etcd/ca.crt', '/etc/kubernetes/admin.conf']),
+  );
 });
 
-test('the local CA is used when its certificate is the host\'s; a different local CA falls back to the host\'s', async () => {
+test("the local CA is used when its certificate is the host's; a different local CA falls back to the host's", async () => {
   const files = remoteFilesFrom(join(pki, 'nodes/cp2'));
   expect((await planHostRenewal(cluster, host('cp2'), files, opts(pki))).caSources).toEqual({ ca: 'local', 'front-proxy-ca': 'local', 'etcd-ca': 'local' });
   expect((await planHostRenewal(cluster, host('cp2'), files, opts(other))).caSources).toEqual({ ca: 'host', 'front-proxy-ca': 'host', 'etcd-ca': 'host' });
@@ -82,18 +94,25 @@ test('a CA key that does not match its certificate is refused, on the host and l
   const files = remoteFilesFrom(join(pki, 'nodes/cp2'));
   files.set('pki/etcd/ca.key', { ...files.get('pki/etcd/ca.key')!, text: remoteFilesFrom(join(other, 'nodes/cp2')).get('pki/etcd/ca.key')!.text });
   await expect(planHostRenewal(cluster, host('cp2'), files, opts())).rejects.toThrow(PkiError);
-  await expect(planHostRenewal(cluster, host('cp2'), files, opts())).rejects.toThrow(/cp2:\/etc\/kubernetes\/pki\/etcd\/ca\.crt: the CA private key does not match the CA certificate/);
+  await expect(planHostRenewal(cluster, host('cp2'), files, opts())).rejects.toThrow(
+    /cp2:\/etc\/kubernetes\/pki\/etcd\/ca\.crt: the CA private key does not match the CA certificate/,
+  );
   const local = join(tmp.path, 'badlocal');
   cpSync(pki, local, { recursive: true });
   cpSync(join(other, 'ca.key'), join(local, 'ca.key'));
-  await expect(planHostRenewal(cluster, host('cp2'), remoteFilesFrom(join(pki, 'nodes/cp2')), opts(local))).rejects.toThrow(/badlocal\/ca\.crt: the CA private key does not match/);
+  await expect(planHostRenewal(cluster, host('cp2'), remoteFilesFrom(join(pki, 'nodes/cp2')), opts(local))).rejects.toThrow(
+    /badlocal\/ca\.crt: the CA private key does not match/,
+  );
 });
 
 test('a kubelet.conf pointing at the rotated kubelet-client-current.pem is left, and says why', async () => {
   const files = await hostFilesFrom(pki, cluster, 'cp3', 'rotated');
   const plan = await planHostRenewal(cluster, host('cp3'), files, opts());
   expect(plan.files.map((f) => f.rel)).not.toContain('kubelet.conf');
-  expect(plan.left).toContainEqual({ path: '/etc/kubernetes/kubelet.conf', reason: 'its client certificate is /var/lib/kubelet/pki/kubelet-client-current.pem, which the kubelet rotates itself; left as it is' });
+  expect(plan.left).toContainEqual({
+    path: '/etc/kubernetes/kubelet.conf',
+    reason: 'its client certificate is /var/lib/kubelet/pki/kubelet-client-current.pem, which the kubelet rotates itself; left as it is',
+  });
 });
 
 test('the scripts pass bash -n and shellcheck; the dry-run bytes hold placeholders, never key material', async () => {

@@ -56,7 +56,12 @@ export interface OpensslCert {
 
 export async function describeCert(path: string): Promise<OpensslCert> {
   const out = await openssl(['x509', '-noout', '-nameopt', 'compat', '-subject', '-issuer', '-serial', '-startdate', '-enddate', '-text', '-in', path]);
-  const line = (prefix: string) => out.split('\n').find((l) => l.startsWith(prefix))?.slice(prefix.length).trim() ?? '';
+  const line = (prefix: string) =>
+    out
+      .split('\n')
+      .find((l) => l.startsWith(prefix))
+      ?.slice(prefix.length)
+      .trim() ?? '';
   const ext: OpensslCert['ext'] = {};
   const lines = out.split('\n');
   for (let i = 0; i < lines.length; i++) {

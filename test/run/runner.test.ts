@@ -105,10 +105,15 @@ test('runs every step, reports changed then unchanged, one host failing leaves t
     ['h2', 'ok', 2, 1],
     ['h3', 'ok', 0, 3],
   ]);
-  expect(JSON.parse(summaryJson('test-run', second))).toMatchObject({ runId: 'test-run', ok: true, phases: [{ id: 'prep', status: 'ok' }], hosts: [{ host: 'h1' }, { host: 'h2' }, { host: 'h3' }] });
+  expect(JSON.parse(summaryJson('test-run', second))).toMatchObject({
+    runId: 'test-run',
+    ok: true,
+    phases: [{ id: 'prep', status: 'ok' }],
+    hosts: [{ host: 'h1' }, { host: 'h2' }, { host: 'h3' }],
+  });
 });
 
-test('a cross-host check sees every host\'s facts and fails only the hosts it names, before the next phase', async () => {
+test("a cross-host check sees every host's facts and fails only the hosts it names, before the next phase", async () => {
   const c = cluster(['a1', 'a2', 'a3']);
   const factStep: Step = {
     id: 'facts',
@@ -141,7 +146,7 @@ test('a cross-host check sees every host\'s facts and fails only the hosts it na
   await expect(stat(join(dir, 'a1', 'one'))).resolves.toBeTruthy();
 });
 
-test("clocks are compared as offsets from when the runner received them: hosts read minutes apart agree, a host 60 s off does not", async () => {
+test('clocks are compared as offsets from when the runner received them: hosts read minutes apart agree, a host 60 s off does not', async () => {
   // concurrency 1 over a slow link: each host's preflight runs 100 s after the previous one's.
   // The runner's clock (Date.now) is moved on by that much before each host runs, and each
   // host prints its clock as it would then read: in sync, except k3's, which is 60 s fast.
@@ -239,10 +244,15 @@ test('aborting (Ctrl-C) kills the running step, runs nothing after it, and repor
       await new Promise((r) => setTimeout(r, 20));
     }
   })();
-  const result = runAll(c, [prep([waits, fileStep('after')]), { id: 'later', title: 'later', placement: ALL, steps: [fileStep('later')] }], { signal: controller.signal });
+  const result = runAll(c, [prep([waits, fileStep('after')]), { id: 'later', title: 'later', placement: ALL, steps: [fileStep('later')] }], {
+    signal: controller.signal,
+  });
   const sleepPid = await started;
   controller.abort();
-  const { hosts: [r], phases } = await result;
+  const {
+    hosts: [r],
+    phases,
+  } = await result;
   expect(phases).toEqual([
     { id: 'prep', status: 'failed' },
     { id: 'later', status: 'not-run', reason: 'interrupted (Ctrl-C)' },
@@ -308,16 +318,30 @@ describe('placement', () => {
     return out;
   }
 
-  const phase = (id: string, placement: Placement, steps: Step[], needs?: string[]): Phase => ({ id, title: id, placement, steps, ...(needs ? { needs } : {}) });
+  const phase = (id: string, placement: Placement, steps: Step[], needs?: string[]): Phase => ({
+    id,
+    title: id,
+    placement,
+    steps,
+    ...(needs ? { needs } : {}),
+  });
 
   test('each phase reaches only its hosts; one-at-a-time hosts never overlap, in cluster-file order', async () => {
     const c = fleet(3, 2);
-    const result = await runAll(c, [
-      phase('init', { hosts: HOSTS.firstControlPlane, order: 'parallel' }, [spanStep('init')]),
-      phase('join-cp', { hosts: HOSTS.otherControlPlanes, order: 'one-at-a-time', stopAtFirstFailure: true }, [spanStep('join-cp')]),
-      phase('join-w', { hosts: HOSTS.workers, order: 'parallel' }, [spanStep('join-w', [], ['w1', 'w2'])]),
-    ], { concurrency: 10 });
-    expect(result.phases.map((p) => [p.id, p.status])).toEqual([['init', 'ok'], ['join-cp', 'ok'], ['join-w', 'ok']]);
+    const result = await runAll(
+      c,
+      [
+        phase('init', { hosts: HOSTS.firstControlPlane, order: 'parallel' }, [spanStep('init')]),
+        phase('join-cp', { hosts: HOSTS.otherControlPlanes, order: 'one-at-a-time', stopAtFirstFailure: true }, [spanStep('join-cp')]),
+        phase('join-w', { hosts: HOSTS.workers, order: 'parallel' }, [spanStep('join-w', [], ['w1', 'w2'])]),
+      ],
+      { concurrency: 10 },
+    );
+    expect(result.phases.map((p) => [p.id, p.status])).toEqual([
+      ['init', 'ok'],
+      ['join-cp', 'ok'],
+      ['join-w', 'ok'],
+    ]);
     expect([...(await spans('init')).keys()]).toEqual(['cp1']);
     const cp = await spans('join-cp');
     expect([...cp.keys()]).toEqual(['cp2', 'cp3']);
@@ -357,7 +381,11 @@ describe('placement', () => {
       w1: ['ok', ['join-w:ok', 'everyone:ok']],
     });
     expect(result.hosts.find((h) => h.host === 'cp2')?.stderrTail).toContain('cannot join');
-    expect(result.phases.map((p) => [p.id, p.status])).toEqual([['join-cp', 'failed'], ['join-w', 'ok'], ['everyone', 'ok']]);
+    expect(result.phases.map((p) => [p.id, p.status])).toEqual([
+      ['join-cp', 'failed'],
+      ['join-w', 'ok'],
+      ['everyone', 'ok'],
+    ]);
   });
 
   test('a phase whose needs did not succeed is not run, and says why; local phases run once, on this machine', async () => {

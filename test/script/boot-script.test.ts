@@ -48,7 +48,11 @@ test('every script, the runner and the bash wrapping pass bash -n and shellcheck
     const files: string[] = [];
     for (const [i, p] of prepared.entries()) {
       const w1 = p.cluster.hosts.find((h) => h.name === 'w1')!;
-      for (const [label, host, os] of [['w1', w1, 'arch'], ['template-centos7', templateWorker(p.cluster, 'centos7'), 'centos7'], ['template-arch', templateWorker(p.cluster, 'arch'), 'arch']] as const) {
+      for (const [label, host, os] of [
+        ['w1', w1, 'arch'],
+        ['template-centos7', templateWorker(p.cluster, 'centos7'), 'centos7'],
+        ['template-arch', templateWorker(p.cluster, 'arch'), 'arch'],
+      ] as const) {
         const scripts = scriptsFor(p, host, os);
         expect([label, scripts.map((s) => s.phase)]).toEqual([label, ['preflight', 'prep', 'join-worker']]);
         const boot = bootFiles(scripts);
@@ -74,7 +78,11 @@ test('every script, the runner and the bash wrapping pass bash -n and shellcheck
 
 /** Runs `script` as root in a private mount namespace where /var/lib and /var/log are fresh tmpfs. */
 function inScratchRoot(script: string): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync('unshare', ['--mount', '--propagation', 'private', 'bash', '-c', `mount -t tmpfs k8sprep-test /var/lib && mount -t tmpfs k8sprep-test /var/log && ${script}`], { encoding: 'utf8' });
+  const r = spawnSync(
+    'unshare',
+    ['--mount', '--propagation', 'private', 'bash', '-c', `mount -t tmpfs k8sprep-test /var/lib && mount -t tmpfs k8sprep-test /var/log && ${script}`],
+    { encoding: 'utf8' },
+  );
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -87,7 +95,7 @@ test('the runner stops at the first script that fails, logs to a root-only file,
   ]);
   const wrapper = bashBootScript(boot, ['test']);
   const script = [
-    'cat >/tmp/k8sprep-boot-wrapper.sh <<\'WRAPPER_EOF\'',
+    "cat >/tmp/k8sprep-boot-wrapper.sh <<'WRAPPER_EOF'",
     wrapper,
     'WRAPPER_EOF',
     'bash /tmp/k8sprep-boot-wrapper.sh; echo "first=$?"',
@@ -103,7 +111,10 @@ test('the runner stops at the first script that fails, logs to a root-only file,
   expect(lines).toContain('first=1');
   expect(lines).toContain('second=0');
   // After the first run: one ran, three did not.
-  const firstLs = lines.slice(lines.indexOf('first=1') + 1, lines.findIndex((l) => l.startsWith('log ')));
+  const firstLs = lines.slice(
+    lines.indexOf('first=1') + 1,
+    lines.findIndex((l) => l.startsWith('log ')),
+  );
   expect(firstLs).toEqual(['node-script', 'one.done']);
   expect(lines).toContain('log 600');
   expect(lines).toContain('dir 700');
@@ -120,7 +131,9 @@ describe("the template's node name: the machine's hostname", () => {
   const helper = () => nodeNameHelper(templateWorker(prepared[0]!.cluster, 'centos7'));
   const withHostname = (hostname: string) => {
     const script = `set -euo pipefail\nk8sprep_die() { echo "k8sprep: $*" >&2; exit 1; }\n${helper()}\necho "node=$K8SPREP_NODE"`;
-    return spawnSync('unshare', ['--uts', 'bash', '-c', 'printf %s "$1" >/proc/sys/kernel/hostname && bash -c "$2"', 'sh', hostname, script], { encoding: 'utf8' });
+    return spawnSync('unshare', ['--uts', 'bash', '-c', 'printf %s "$1" >/proc/sys/kernel/hostname && bash -c "$2"', 'sh', hostname, script], {
+      encoding: 'utf8',
+    });
   };
 
   test('lowercased, as the kubelet registers it', () => {

@@ -36,7 +36,9 @@ function flags(extra: Partial<HostRunFlags>): HostRunFlags {
 
 async function dryRun(extra: Partial<HostRunFlags>, ph: readonly Phase[] = phases, secrets?: Map<string, string>): Promise<{ code: number; out: string }> {
   let out = '';
-  const code = await runHostCommand(flags(extra), () => ({ phases: ph, ...(secrets ? { prepare: async () => ({ secrets }) } : {}) }), { write: (t) => (out += t) });
+  const code = await runHostCommand(flags(extra), () => ({ phases: ph, ...(secrets ? { prepare: async () => ({ secrets }) } : {}) }), {
+    write: (t) => (out += t),
+  });
   return { code, out };
 }
 
@@ -81,7 +83,10 @@ describe('printed dry run', () => {
 
   test('--only / --skip reach the printed scripts', async () => {
     const only = (await dryRun({ hosts: 'cp1', only: 'sysctl' })).out;
-    expect(only.match(/^ {2}k8sprep_run_step .*$/gm)).toEqual(['  k8sprep_run_step os-release k8sprep_step_os_release', '  k8sprep_run_step sysctl k8sprep_step_sysctl']);
+    expect(only.match(/^ {2}k8sprep_run_step .*$/gm)).toEqual([
+      '  k8sprep_run_step os-release k8sprep_step_os_release',
+      '  k8sprep_run_step sysctl k8sprep_step_sysctl',
+    ]);
     const skip = (await dryRun({ hosts: 'cp1', skip: 'preflight,sysctl' })).out;
     const runs = skip.match(/^ {2}k8sprep_run_step \S+/gm)?.map((l) => l.split(' ').pop());
     const ctx = stepContext(ha, ha.hosts[0]!, 'centos7');

@@ -32,7 +32,9 @@ const leftovers = (d: string) => readdirSync(d).filter((f) => f.includes('.k8spr
 describe('heredoc terminators', () => {
   test('K8SPREP_EOF unless the content has that line', () => {
     expect(writeFile({ path: '/etc/a', mode: '644', content: 'x = 1\n' })).toBe("k8sprep_write_file /etc/a 644 <<'K8SPREP_EOF'\nx = 1\nK8SPREP_EOF");
-    expect(writeFile({ path: '/etc/a', mode: '644', content: 'K8SPREP_EOF\n' })).toBe("k8sprep_write_file /etc/a 644 <<'K8SPREP_EOF_1'\nK8SPREP_EOF\nK8SPREP_EOF_1");
+    expect(writeFile({ path: '/etc/a', mode: '644', content: 'K8SPREP_EOF\n' })).toBe(
+      "k8sprep_write_file /etc/a 644 <<'K8SPREP_EOF_1'\nK8SPREP_EOF\nK8SPREP_EOF_1",
+    );
     expect(writeFile({ path: '/etc/a', mode: '644', content: 'K8SPREP_EOF\nK8SPREP_EOF_1\nK8SPREP_EOF_2' })).toMatch(/<<'K8SPREP_EOF_3'\n[^]*\nK8SPREP_EOF_3$/);
     // Not a whole line: no clash, the plain terminator is fine.
     expect(writeFile({ path: '/etc/a', mode: '644', content: ' K8SPREP_EOF\nK8SPREP_EOF \n' })).toMatch(/<<'K8SPREP_EOF'\n/);
@@ -48,7 +50,7 @@ describe('heredoc terminators', () => {
       'K8SPREP_EOF_1',
       '$(touch /tmp/k8sprep-pwned)',
       '`touch /tmp/k8sprep-pwned`',
-      "it's \"quoted\" \\ and ${HOME} and $HOME",
+      'it\'s "quoted" \\ and ${HOME} and $HOME',
       '\ttab',
       '',
     ].join('\n');

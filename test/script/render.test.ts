@@ -44,15 +44,11 @@ describe('structure of a prep script', () => {
       }
     }
     const main = lines.indexOf('k8sprep_main() {');
-    expect(lines.slice(main, main + PREP_IDS.length + 2)).toEqual([
-      'k8sprep_main() {',
-      ...PREP_IDS.map((id) => `  k8sprep_run_step ${id} ${fn(id)}`),
-      '}',
-    ]);
+    expect(lines.slice(main, main + PREP_IDS.length + 2)).toEqual(['k8sprep_main() {', ...PREP_IDS.map((id) => `  k8sprep_run_step ${id} ${fn(id)}`), '}']);
     expect(lines.filter((l) => l.startsWith('# ') && / [a-z0-9-]+: /.test(l)).length).toBeGreaterThanOrEqual(PREP_IDS.length);
     expect(text.endsWith('\nk8sprep_main </dev/null\n')).toBe(true);
     expect(lines.filter((l) => l.startsWith('k8sprep_main')).length).toBe(2); // definition + the one call
-    expect(text).toContain("k8sprep_mark() { printf '::k8sprep:: %s %s\\n' \"$1\" \"$2\"; }");
+    expect(text).toContain('k8sprep_mark() { printf \'::k8sprep:: %s %s\\n\' "$1" "$2"; }');
     expect(bashSyntax(text).status).toBe(0);
   });
 
@@ -85,7 +81,11 @@ describe('--only / --skip', () => {
     // The guard always runs first: a script for CentOS never touches a host that is not CentOS.
     expect(plan.scripts[0]!.steps.map((s) => s.id)).toEqual(['os-release', 'swap', 'sysctl']);
     expect(plan.scripts[0]!.text).not.toContain(`${fn('kernel-modules')}_check`);
-    expect(plan.scripts[0]!.text.match(/^ {2}k8sprep_run_step \S+/gm)).toEqual(['  k8sprep_run_step os-release', '  k8sprep_run_step swap', '  k8sprep_run_step sysctl']);
+    expect(plan.scripts[0]!.text.match(/^ {2}k8sprep_run_step \S+/gm)).toEqual([
+      '  k8sprep_run_step os-release',
+      '  k8sprep_run_step swap',
+      '  k8sprep_run_step sysctl',
+    ]);
     expect(plan.scripts.map((s) => s.phase.id)).toEqual(['prep']);
   });
 
@@ -162,7 +162,9 @@ spec:
     expect(script).toContain("k8sprep_sysctl_is 'net.ipv4.tcp_rmem=4096 87380 6291456' &&");
     expect(script).toContain("k8sprep_sysctl_is 'net.ipv4.ip_local_port_range=1024 65000'");
     expect(script).not.toMatch(/net\.core\.somaxconn/); // null removes a built-in key
-    expect(script).toMatch(/<<'K8SPREP_EOF' \|\| return 1\n# Kubernetes node settings, written by k8sprep\.\n[^]*net\.ipv4\.tcp_rmem = 4096 87380 6291456\n[^]*K8SPREP_EOF\n/);
+    expect(script).toMatch(
+      /<<'K8SPREP_EOF' \|\| return 1\n# Kubernetes node settings, written by k8sprep\.\n[^]*net\.ipv4\.tcp_rmem = 4096 87380 6291456\n[^]*K8SPREP_EOF\n/,
+    );
     expect(bashSyntax(script).status).toBe(0);
   });
 
@@ -184,7 +186,12 @@ spec:
     // Registry hosts, addresses, names and versions are spliced after validation (DESIGN §2):
     // only safe when every accepted value is a word bash reads literally.
     const cluster = c();
-    const bare = [...Object.keys(cluster.mirrors.registries), ...cluster.hosts.flatMap((h) => [h.name, h.address]), cluster.kubernetes.version.full, cluster.kubernetes.imageRepository];
+    const bare = [
+      ...Object.keys(cluster.mirrors.registries),
+      ...cluster.hosts.flatMap((h) => [h.name, h.address]),
+      cluster.kubernetes.version.full,
+      cluster.kubernetes.imageRepository,
+    ];
     expect(bare).toEqual(expect.arrayContaining(['registry.example.com:5000', 'quay.io', '10.1.0.1', 'a']));
     for (const v of bare) expect([v, shq(v)]).toEqual([v, v]);
   });

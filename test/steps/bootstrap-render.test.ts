@@ -95,7 +95,10 @@ function kubeadmDocs(c: Case, host: Host): Map<string, Record<string, any>> {
   const phase = host === c.p.cluster.firstControlPlane ? 'init' : host.isControlPlane ? 'join-control-plane' : 'join-worker';
   const script = scriptOf(c, host.name, phase);
   if (!script) throw new Error(`${host.name} has no ${phase} script`);
-  const file = writtenFile(script, host === c.p.cluster.firstControlPlane ? '/etc/kubernetes/k8sprep/kubeadm-init.yaml' : '/etc/kubernetes/k8sprep/kubeadm-join.yaml');
+  const file = writtenFile(
+    script,
+    host === c.p.cluster.firstControlPlane ? '/etc/kubernetes/k8sprep/kubeadm-init.yaml' : '/etc/kubernetes/k8sprep/kubeadm-join.yaml',
+  );
   expect(file.mode).toBe('600');
   expect(redactSecrets(file.content)).toContain('token: <redacted:bootstrap-token>');
   const docs = parseAllDocuments(redactSecrets(file.content)).map((d) => d.toJS() as Record<string, any>);
@@ -114,7 +117,8 @@ test('kubeadm configs: only fields kubeadm knows for the version, with the value
       const docs = kubeadmDocs(c, host);
       const os = host.os ?? 'centos7';
       for (const [kind, doc] of docs) {
-        const list = kind === 'KubeletConfiguration' ? loadApiFields('kubelet-v1beta1') : kind === 'KubeProxyConfiguration' ? loadApiFields('kubeproxy-v1alpha1') : api;
+        const list =
+          kind === 'KubeletConfiguration' ? loadApiFields('kubelet-v1beta1') : kind === 'KubeProxyConfiguration' ? loadApiFields('kubeproxy-v1alpha1') : api;
         expect([c.name, host.name, kind, unknownFields(doc, list, kind)]).toEqual([c.name, host.name, kind, []]);
         if (list === api) expect(doc.apiVersion).toBe(beta4 ? 'kubeadm.k8s.io/v1beta4' : 'kubeadm.k8s.io/v1beta3');
       }
@@ -130,13 +134,22 @@ test('kubeadm configs: only fields kubeadm knows for the version, with the value
         const init = docs.get('InitConfiguration')!;
         expect(init.localAPIEndpoint).toEqual({ advertiseAddress: host.address, bindPort: 6443 });
         expect(init.bootstrapTokens).toEqual([
-          expect.objectContaining({ token: '<redacted:bootstrap-token>', ttl: '24h0m0s', usages: ['signing', 'authentication'], groups: ['system:bootstrappers:kubeadm:default-node-token'] }),
+          expect.objectContaining({
+            token: '<redacted:bootstrap-token>',
+            ttl: '24h0m0s',
+            usages: ['signing', 'authentication'],
+            groups: ['system:bootstrappers:kubeadm:default-node-token'],
+          }),
         ]);
         const cc = docs.get('ClusterConfiguration')!;
         expect(cc.kubernetesVersion).toBe(`v${v.full}`);
         expect(cc.controlPlaneEndpoint).toBe(endpoint);
         expect(cc.imageRepository).toBe(cluster.kubernetes.imageRepository);
-        expect(cc.networking).toEqual({ podSubnet: cluster.kubernetes.podSubnet, serviceSubnet: cluster.kubernetes.serviceSubnet, dnsDomain: cluster.kubernetes.dnsDomain });
+        expect(cc.networking).toEqual({
+          podSubnet: cluster.kubernetes.podSubnet,
+          serviceSubnet: cluster.kubernetes.serviceSubnet,
+          dnsDomain: cluster.kubernetes.dnsDomain,
+        });
         expect(cc.apiServer.certSANs).toEqual([cluster.apiEndpoint.host]);
         if (beta4) {
           expect([cc.certificateValidityPeriod, cc.caCertificateValidityPeriod, cc.encryptionAlgorithm]).toEqual(['8760h0m0s', '87600h0m0s', 'RSA-2048']);
@@ -148,7 +161,11 @@ test('kubeadm configs: only fields kubeadm knows for the version, with the value
       } else {
         const join = docs.get('JoinConfiguration')!;
         expect([...docs.keys()]).toEqual(['JoinConfiguration']);
-        expect(join.discovery.bootstrapToken).toEqual({ token: '<redacted:bootstrap-token>', apiServerEndpoint: endpoint, caCertHashes: [c.p.prepared.state.caCertHash] });
+        expect(join.discovery.bootstrapToken).toEqual({
+          token: '<redacted:bootstrap-token>',
+          apiServerEndpoint: endpoint,
+          caCertHashes: [c.p.prepared.state.caCertHash],
+        });
         expect(join.controlPlane).toEqual(host.isControlPlane ? { localAPIEndpoint: { advertiseAddress: host.address, bindPort: 6443 } } : undefined);
       }
       checked++;
@@ -159,7 +176,12 @@ test('kubeadm configs: only fields kubeadm knows for the version, with the value
 
 test("the joins' CA hash is openssl's: sha256 of the local CA's public key (DER)", () => {
   for (const c of cases) {
-    const der = execFileSync('sh', ['-c', 'openssl x509 -in "$1" -noout -pubkey | openssl pkey -pubin -outform der | sha256sum', 'sh', join(c.p.prepared.state.pkiDir, 'ca.crt')]).toString();
+    const der = execFileSync('sh', [
+      '-c',
+      'openssl x509 -in "$1" -noout -pubkey | openssl pkey -pubin -outform der | sha256sum',
+      'sh',
+      join(c.p.prepared.state.pkiDir, 'ca.crt'),
+    ]).toString();
     expect(c.p.prepared.state.caCertHash).toBe(`sha256:${der.split(' ')[0]}`);
   }
 });
@@ -176,12 +198,17 @@ test('static pods pass the Pod schema; kube-vip holds the VIP on the interface o
       manifests.push(f.content);
     }
     const paths = variants.map((f) => (new Pod(parseAllDocuments(f.content)[0]!.toJS()).spec?.volumes ?? [])[0]?.hostPath?.path);
-    expect(paths).toEqual(host === ha.p.cluster.firstControlPlane ? ['/etc/kubernetes/admin.conf', '/etc/kubernetes/super-admin.conf'] : ['/etc/kubernetes/admin.conf']);
+    expect(paths).toEqual(
+      host === ha.p.cluster.firstControlPlane ? ['/etc/kubernetes/admin.conf', '/etc/kubernetes/super-admin.conf'] : ['/etc/kubernetes/admin.conf'],
+    );
   }
   const lb = caseNamed('keepalived');
   for (const host of lb.p.cluster.controlPlanes) {
     const script = scriptOf(lb, host.name, 'load-balancer')!;
-    manifests.push(writtenFile(script, '/etc/kubernetes/manifests/haproxy.yaml').content, writtenFile(script, '/etc/kubernetes/manifests/keepalived.yaml').content);
+    manifests.push(
+      writtenFile(script, '/etc/kubernetes/manifests/haproxy.yaml').content,
+      writtenFile(script, '/etc/kubernetes/manifests/keepalived.yaml').content,
+    );
   }
   expect(manifests).toHaveLength(4 + 6);
   for (const text of manifests) {
@@ -192,7 +219,14 @@ test('static pods pass the Pod schema; kube-vip holds the VIP on the interface o
   }
   const vip = new Pod(parseAllDocuments(manifests[0]!)[0]!.toJS());
   const env = Object.fromEntries((vip.spec?.containers[0]?.env ?? []).map((e) => [e.name, e.value]));
-  expect(env).toMatchObject({ address: '192.168.56.100', port: '6443', vip_arp: 'true', cp_enable: 'true', vip_leaderelection: 'true', vip_interface: 'K8SPREP_INTERFACE' });
+  expect(env).toMatchObject({
+    address: '192.168.56.100',
+    port: '6443',
+    vip_arp: 'true',
+    cp_enable: 'true',
+    vip_leaderelection: 'true',
+    vip_interface: 'K8SPREP_INTERFACE',
+  });
   expect(vip.spec?.hostAliases).toEqual([{ ip: '127.0.0.1', hostnames: ['kubernetes'] }]);
   expect(vip.spec?.containers[0]?.securityContext?.capabilities?.add).toEqual(['NET_ADMIN', 'NET_RAW']);
 });
@@ -200,10 +234,14 @@ test('static pods pass the Pod schema; kube-vip holds the VIP on the interface o
 test("certificates: the shared material identical on every control plane, each one's own leaves, never kubelet.conf, keys as secrets", () => {
   const ha = caseNamed('ha-centos7');
   const byHost = new Map(ha.p.cluster.controlPlanes.map((h) => [h.name, writtenFiles(scriptOf(ha, h.name, 'certs')!)]));
-  const shared = ['ca.crt', 'ca.key', 'front-proxy-ca.crt', 'front-proxy-ca.key', 'etcd/ca.crt', 'etcd/ca.key', 'sa.key', 'sa.pub'].map((f) => `/etc/kubernetes/pki/${f}`);
+  const shared = ['ca.crt', 'ca.key', 'front-proxy-ca.crt', 'front-proxy-ca.key', 'etcd/ca.crt', 'etcd/ca.key', 'sa.key', 'sa.pub'].map(
+    (f) => `/etc/kubernetes/pki/${f}`,
+  );
   for (const [name, files] of byHost) {
     const paths = files.map((f) => f.path);
-    expect(paths).toEqual(expect.arrayContaining([...shared, '/etc/kubernetes/pki/apiserver.crt', '/etc/kubernetes/admin.conf', '/etc/kubernetes/controller-manager.conf']));
+    expect(paths).toEqual(
+      expect.arrayContaining([...shared, '/etc/kubernetes/pki/apiserver.crt', '/etc/kubernetes/admin.conf', '/etc/kubernetes/controller-manager.conf']),
+    );
     expect(paths.filter((p) => /kubelet\.conf$/.test(p))).toEqual([]);
     expect([name, paths.includes('/etc/kubernetes/super-admin.conf')]).toEqual([name, name === 'cp1']);
     for (const f of files) {

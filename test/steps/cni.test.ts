@@ -40,11 +40,16 @@ test('calico: CALICO_IPV4POOL_CIDR uncommented with the pod CIDR; every other ob
   const r = patch('calico', original);
   expect([r.status, r.stderr]).toEqual([0, '']);
   const after = docs(r.text);
-  const env = (named(after, 'DaemonSet', 'calico-node')?.spec.template.spec.containers as { name: string; env: { name: string; value?: string }[] }[])
-    .find((c) => c.name === 'calico-node')?.env ?? [];
+  const env =
+    (named(after, 'DaemonSet', 'calico-node')?.spec.template.spec.containers as { name: string; env: { name: string; value?: string }[] }[]).find(
+      (c) => c.name === 'calico-node',
+    )?.env ?? [];
   expect(env.filter((e) => e.name === 'CALICO_IPV4POOL_CIDR')).toEqual([{ name: 'CALICO_IPV4POOL_CIDR', value: POD_SUBNET }]);
   // Without that entry, the manifest is the one shipped.
-  env.splice(env.findIndex((e) => e.name === 'CALICO_IPV4POOL_CIDR'), 1);
+  env.splice(
+    env.findIndex((e) => e.name === 'CALICO_IPV4POOL_CIDR'),
+    1,
+  );
   expect(after).toEqual(docs(original));
 });
 

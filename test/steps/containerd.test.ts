@@ -54,7 +54,9 @@ function at(table: TomlTable, ...path: string[]): unknown {
 /** Every leaf of a TOML table, as [path, value]. */
 function leaves(table: TomlTable, prefix: string[] = []): [string[], unknown][] {
   return Object.entries(table).flatMap(([key, value]) =>
-    value && typeof value === 'object' && !Array.isArray(value) ? leaves(value as TomlTable, [...prefix, key]) : [[[...prefix, key], value] as [string[], unknown]],
+    value && typeof value === 'object' && !Array.isArray(value)
+      ? leaves(value as TomlTable, [...prefix, key])
+      : [[[...prefix, key], value] as [string[], unknown]],
   );
 }
 
@@ -86,7 +88,9 @@ describe.each(VERSIONS)('Kubernetes %s', (version) => {
       expect(ours.length).toBeGreaterThan(5);
       for (const [path, value] of ours) expect([path, at(dump, ...path)]).toEqual([path, value]);
       // Never the deprecated mirror tables, which cannot be mixed with config_path.
-      expect([at(dump, ...cri, 'registry', 'mirrors'), at(dump, ...cri, 'registry', 'configs')].map((t) => Object.keys((t as object) ?? {}).length)).toEqual([0, 0]);
+      expect([at(dump, ...cri, 'registry', 'mirrors'), at(dump, ...cri, 'registry', 'configs')].map((t) => Object.keys((t as object) ?? {}).length)).toEqual([
+        0, 0,
+      ]);
     } finally {
       dir.remove();
     }
@@ -121,7 +125,9 @@ describe('the installed containerd decides', () => {
     const r = root('');
     const result = run(r);
     expect([result.status, result.steps.containerd]).toEqual([1, 'failed']);
-    expect(result.stderr).toContain('k8sprep: containerd --version reports major version (none): k8sprep writes configs for containerd 1.x (config version 2) and 2.x (version 3)');
+    expect(result.stderr).toContain(
+      'k8sprep: containerd --version reports major version (none): k8sprep writes configs for containerd 1.x (config version 2) and 2.x (version 3)',
+    );
     expect(r.read(CONFIG)).toBeUndefined();
   });
 

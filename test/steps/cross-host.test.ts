@@ -93,9 +93,15 @@ test("skew is measured against the runner's clock: each host's clock minus when 
   expect(off.get('w1')?.[0]).toMatch(/^clock is 59 s ahead/);
 });
 
-test('a hostname that is another host\'s node name means swapped addresses; duplicate fresh hostnames do not matter', () => {
-  const problems = check(host('cp1', { hostname: 'cp2' }), host('cp2', { hostname: 'localhost.localdomain' }), host('w1', { hostname: 'localhost.localdomain' }));
-  expect(problems.get('cp1')).toEqual(['its hostname is cp2, the node name of another host (cp2, 192.168.77.12): are the addresses in the cluster file swapped?']);
+test("a hostname that is another host's node name means swapped addresses; duplicate fresh hostnames do not matter", () => {
+  const problems = check(
+    host('cp1', { hostname: 'cp2' }),
+    host('cp2', { hostname: 'localhost.localdomain' }),
+    host('w1', { hostname: 'localhost.localdomain' }),
+  );
+  expect(problems.get('cp1')).toEqual([
+    'its hostname is cp2, the node name of another host (cp2, 192.168.77.12): are the addresses in the cluster file swapped?',
+  ]);
   expect(problems.has('cp2')).toBe(false);
   expect(problems.has('w1')).toBe(false);
   // A prepared host reporting its own node name (second run) is fine.

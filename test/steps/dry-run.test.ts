@@ -8,8 +8,23 @@ import { join } from 'node:path';
 import { assertBuilt, EXAMPLES, runCli, tempDir } from '../helpers/cli.js';
 
 const CENTOS_PREP = [
-  'os-release', 'hostname', 'swap', 'selinux', 'firewall', 'kernel-modules', 'sysctl', 'base-repos', 'package-repos',
-  'time-sync', 'proxy-tools', 'containerd-install', 'containerd', 'kubernetes-packages', 'crictl', 'images', 'addon-images',
+  'os-release',
+  'hostname',
+  'swap',
+  'selinux',
+  'firewall',
+  'kernel-modules',
+  'sysctl',
+  'base-repos',
+  'package-repos',
+  'time-sync',
+  'proxy-tools',
+  'containerd-install',
+  'containerd',
+  'kubernetes-packages',
+  'crictl',
+  'images',
+  'addon-images',
 ];
 const ARCH_PREP = CENTOS_PREP.filter((s) => !['selinux', 'base-repos', 'package-repos'].includes(s));
 
@@ -27,8 +42,26 @@ function parse(out: string): { header: string; steps: string[] }[] {
 beforeAll(() => assertBuilt());
 
 test.each([
-  ['ha-centos7', [['cp1', '192.168.56.11'], ['cp2', '192.168.56.12'], ['cp3', '192.168.56.13'], ['w1', '192.168.56.21'], ['w2', '192.168.56.22']].map(([h, a]) => [h, a, 'centos7'])],
-  ['mixed-bastion', [['m1', '172.20.0.11', 'centos7'], ['m2', '172.20.0.12', 'centos7'], ['m3', '172.20.0.13', 'centos7'], ['n1', '172.20.0.31', 'arch'], ['n2', '172.20.0.32', 'arch']]],
+  [
+    'ha-centos7',
+    [
+      ['cp1', '192.168.56.11'],
+      ['cp2', '192.168.56.12'],
+      ['cp3', '192.168.56.13'],
+      ['w1', '192.168.56.21'],
+      ['w2', '192.168.56.22'],
+    ].map(([h, a]) => [h, a, 'centos7']),
+  ],
+  [
+    'mixed-bastion',
+    [
+      ['m1', '172.20.0.11', 'centos7'],
+      ['m2', '172.20.0.12', 'centos7'],
+      ['m3', '172.20.0.13', 'centos7'],
+      ['n1', '172.20.0.31', 'arch'],
+      ['n2', '172.20.0.32', 'arch'],
+    ],
+  ],
 ])('%s: preflight then prep for every host, every step that applies', async (name, hosts) => {
   const dir = tempDir();
   try {

@@ -32,7 +32,16 @@ function problems(c: ReturnType<typeof clusterWith>, addr: string, kernel = '6.1
     `ip() { printf '%s\\n' "1: lo    inet 127.0.0.1/8 scope host lo" "2: eth0    inet ${addr} brd 10.0.255.255 scope global eth0"; }`,
     `uname() { echo ${kernel}; }`,
   ].join('\n');
-  const script = ['set -euo pipefail', 'k8sprep_die() { echo "k8sprep: $*" >&2; exit 1; }', 'P=()', 'k8sprep_problem() { P+=("$*"); }', fakes, ...helpers, ...calls, 'printf "%s\\n" "${P[@]}"'].join('\n');
+  const script = [
+    'set -euo pipefail',
+    'k8sprep_die() { echo "k8sprep: $*" >&2; exit 1; }',
+    'P=()',
+    'k8sprep_problem() { P+=("$*"); }',
+    fakes,
+    ...helpers,
+    ...calls,
+    'printf "%s\\n" "${P[@]}"',
+  ].join('\n');
   const r = runBash(script);
   expect([r.status, r.stderr]).toEqual([0, '']);
   return r.stdout.split('\n').filter(Boolean);
@@ -48,7 +57,9 @@ test('a VIP in the subnet of the interface holding the address passes; outside i
 });
 
 test('no interface holding the address is a problem', () => {
-  expect(problems(clusterWith('10.0.0.100'), '10.0.0.99/24')).toEqual(['no interface on this host holds its address 10.0.0.11: kube-vip could not announce the VIP 10.0.0.100']);
+  expect(problems(clusterWith('10.0.0.100'), '10.0.0.99/24')).toEqual([
+    'no interface on this host holds its address 10.0.0.11: kube-vip could not announce the VIP 10.0.0.100',
+  ]);
 });
 
 test('nftables: kernel 5.13 and newer pass, older kernels are named', () => {

@@ -102,12 +102,17 @@ export class FixtureRoot {
 
   /** The fakes' calls so far, oldest first: [name, ...args]. */
   calls(): string[][] {
-    return (this.read(CALLS_LOG) ?? '').split('\n').filter(Boolean).map((l) => l.split('\t'));
+    return (this.read(CALLS_LOG) ?? '')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split('\t'));
   }
 
   /** Calls of one fake, without its name. */
   callsOf(name: string): string[][] {
-    return this.calls().filter((c) => c[0] === name).map((c) => c.slice(1));
+    return this.calls()
+      .filter((c) => c[0] === name)
+      .map((c) => c.slice(1));
   }
 
   clearCalls(): void {

@@ -13,7 +13,9 @@ import { cluster, ctxFor, functionBody, stepById, stepText } from './fixtures.js
 
 /** Runs `body` as a function after the stand-ins and a step's helpers (strict mode, as in the scripts). */
 function run(fakes: string, helpers: string, body: string) {
-  return runBash(['set -euo pipefail', 'k8sprep_die() { echo "k8sprep: $*" >&2; exit 1; }', fakes, helpers, `k8sprep_test() {\n${body}\n}`, 'k8sprep_test'].join('\n'));
+  return runBash(
+    ['set -euo pipefail', 'k8sprep_die() { echo "k8sprep: $*" >&2; exit 1; }', fakes, helpers, `k8sprep_test() {\n${body}\n}`, 'k8sprep_test'].join('\n'),
+  );
 }
 
 function helpersOf(stepId: string, hostName = 'cp1', os: 'centos7' | 'arch' = 'centos7', c = cluster({ os })): string {
@@ -43,7 +45,11 @@ describe("pacman's versions (Arch)", () => {
   esac
 }`;
   test('sync database version without epoch and pkgrel; empty when absent', () => {
-    const r = run(fake, helpersOf('kubernetes-packages', 'cp1', 'arch'), 'k8sprep_pacman_repo_version kubeadm; k8sprep_pacman_repo_version kubectl; k8sprep_pacman_local_version kubeadm; k8sprep_pacman_local_version kubelet');
+    const r = run(
+      fake,
+      helpersOf('kubernetes-packages', 'cp1', 'arch'),
+      'k8sprep_pacman_repo_version kubeadm; k8sprep_pacman_repo_version kubectl; k8sprep_pacman_local_version kubeadm; k8sprep_pacman_local_version kubelet',
+    );
     expect(r.stdout).toBe('1.34.2\n\n1.30.6\n\n');
   });
 });
@@ -57,12 +63,21 @@ describe('Arch preflight: pacman or release binaries, decided before anything ch
 Name            : kubeadm
 Version         : ${repo}-1
 ' ;;
-    -Q) case "$2" in ${Object.entries(local).map(([p, v]) => `${p}) echo '${p} ${v}-1' ;;`).join(' ')} *) return 1 ;; esac ;;
+    -Q) case "$2" in ${Object.entries(local)
+      .map(([p, v]) => `${p}) echo '${p} ${v}-1' ;;`)
+      .join(' ')} *) return 1 ;; esac ;;
     *) return 1 ;;
   esac
 }`;
   const preflight = (fakes: string) => {
-    const body = [PREAMBLE, fakes, stepText(c, 'w1', 'preflight', 'arch'), 'K8SPREP_PROBLEMS=()', 'k8sprep_preflight_kubernetes_source', 'printf \'PROBLEM %s\\n\' "${K8SPREP_PROBLEMS[@]}"'];
+    const body = [
+      PREAMBLE,
+      fakes,
+      stepText(c, 'w1', 'preflight', 'arch'),
+      'K8SPREP_PROBLEMS=()',
+      'k8sprep_preflight_kubernetes_source',
+      'printf \'PROBLEM %s\\n\' "${K8SPREP_PROBLEMS[@]}"',
+    ];
     return runBash(body.join('\n'), ['test-run']);
   };
 
@@ -81,12 +96,16 @@ Version         : ${repo}-1
       ),
       '',
     ]);
-    expect(r.stderr).toBe("k8sprep: note: Arch's repository has kubeadm 1.35.0, not 1.33.5, so the 1.33.5 release binaries are needed: kubernetes-packages installs them from http://127.0.0.73:9\n");
+    expect(r.stderr).toBe(
+      "k8sprep: note: Arch's repository has kubeadm 1.35.0, not 1.33.5, so the 1.33.5 release binaries are needed: kubernetes-packages installs them from http://127.0.0.73:9\n",
+    );
   });
 
   test('a machine type Kubernetes publishes no binaries for', () => {
     const r = preflight(`${pacman('1.35.0')}\nuname() { if [ "$1" = -m ]; then echo riscv64; else command uname "$@"; fi; }`);
-    expect(r.stdout).toContain("PROBLEM Arch's repository has kubeadm 1.35.0, not 1.33.5, so the 1.33.5 release binaries are needed, and Kubernetes publishes none for machine type riscv64: set kubernetes.version to 1.35.0\n");
+    expect(r.stdout).toContain(
+      "PROBLEM Arch's repository has kubeadm 1.35.0, not 1.33.5, so the 1.33.5 release binaries are needed, and Kubernetes publishes none for machine type riscv64: set kubernetes.version to 1.35.0\n",
+    );
     expect(r.stdout).not.toContain('could not be downloaded');
   });
 });
@@ -143,7 +162,9 @@ describe('worker image filter', () => {
 }`;
   test('workers want pause, kube-proxy and CoreDNS; control planes everything', () => {
     const c = cluster();
-    expect(run(kubeadm, helpersOf('images', 'w1', 'centos7', c), 'k8sprep_images_wanted').stdout).toBe('r.example/k/kube-proxy:v1.30.6\nr.example/k/coredns:v1.11.3\nr.example/k/pause:3.9\n');
+    expect(run(kubeadm, helpersOf('images', 'w1', 'centos7', c), 'k8sprep_images_wanted').stdout).toBe(
+      'r.example/k/kube-proxy:v1.30.6\nr.example/k/coredns:v1.11.3\nr.example/k/pause:3.9\n',
+    );
     expect(run(kubeadm, helpersOf('images', 'cp1', 'centos7', c), 'k8sprep_images_wanted').stdout.split('\n')).toHaveLength(8);
   });
 });
@@ -194,12 +215,16 @@ crictl() {
 describe('firewall word lists', () => {
   test('every wanted port must be listed, ranges as written', () => {
     const helpers = helpersOf('firewall');
-    const r = run('', helpers, 'k8sprep_has_all "6443/tcp 2379-2380/tcp 10250/tcp" 2379-2380/tcp 10250/tcp && echo yes; k8sprep_has_all "6443/tcp" 643/tcp || echo no');
+    const r = run(
+      '',
+      helpers,
+      'k8sprep_has_all "6443/tcp 2379-2380/tcp 10250/tcp" 2379-2380/tcp 10250/tcp && echo yes; k8sprep_has_all "6443/tcp" 643/tcp || echo no',
+    );
     expect(r.stdout).toBe('yes\nno\n');
   });
 });
 
-describe("pacman installs from the sync database as it is (Arch)", () => {
+describe('pacman installs from the sync database as it is (Arch)', () => {
   const helpers = helpersOf('proxy-tools', 'w1', 'arch');
   // This machine's own package records stay untouched: the install runs unrecorded here.
   const pacman = (stderr: string, status: number) =>
@@ -228,7 +253,7 @@ describe("pacman installs from the sync database as it is (Arch)", () => {
     );
   });
 
-  test('any other failure is pacman\'s own, with its status', () => {
+  test("any other failure is pacman's own, with its status", () => {
     const r = run(pacman('error: target not found: containerd\n', 1), helpers, 'k8sprep_pacman_install containerd || echo "status $?"');
     expect([r.stdout, r.stderr]).toEqual(['status 1\n', 'pacman -S --needed --noconfirm containerd\nerror: target not found: containerd\n']);
   });
@@ -237,7 +262,8 @@ describe("pacman installs from the sync database as it is (Arch)", () => {
 describe('preflight: the clock (chronyc tracking)', () => {
   const helpers = helpersOf('preflight', 'w1');
   const fact = 'k8sprep_fact() { echo "FACT $1 $2"; }';
-  const chronyc = (leap: string) => `chronyc() { [ "$1" = tracking ] && printf 'Reference ID    : 00000000 ()\\nStratum         : 0\\nLeap status     : ${leap}\\n'; }`;
+  const chronyc = (leap: string) =>
+    `chronyc() { [ "$1" = tracking ] && printf 'Reference ID    : 00000000 ()\\nStratum         : 0\\nLeap status     : ${leap}\\n'; }`;
 
   test.each(['Normal', 'Insert second'])('Leap status %s: synchronised, no warning', (leap) => {
     const r = run(`${fact}\n${chronyc(leap)}`, helpers, 'k8sprep_preflight_time_sync');
@@ -245,7 +271,11 @@ describe('preflight: the clock (chronyc tracking)', () => {
   });
 
   test('Not synchronised: a warning (not a problem) and the fact the summary shows', () => {
-    const r = run(`${fact}\n${chronyc('Not synchronised')}`, helpers, 'K8SPREP_PROBLEMS=(); k8sprep_preflight_time_sync; echo "problems ${#K8SPREP_PROBLEMS[@]}"');
+    const r = run(
+      `${fact}\n${chronyc('Not synchronised')}`,
+      helpers,
+      'K8SPREP_PROBLEMS=(); k8sprep_preflight_time_sync; echo "problems ${#K8SPREP_PROBLEMS[@]}"',
+    );
     expect([r.status, r.stdout]).toEqual([0, 'FACT time_sync unsynchronised\nproblems 0\n']);
     expect(r.stderr).toBe(
       'k8sprep: warning: chronyd has not synchronised the clock (chronyc tracking: Leap status: Not synchronised): certificates, tokens and etcd need a true clock; check that its time sources are reachable (chronyc sources)\n',
@@ -266,7 +296,10 @@ describe('preflight: the running kernel and its modules (in a fixture root)', ()
     root = new FixtureRoot({}, { uname: `if [ "$1" = -r ]; then echo ${KERNEL}; else /bin/uname "$@"; fi` });
   });
   afterEach(() => root.remove());
-  const check = () => root.run(['set -euo pipefail', 'k8sprep_fact() { :; }', helpers, 'k8sprep_preflight_kernel', 'printf \'PROBLEM %s\\n\' "${K8SPREP_PROBLEMS[@]}"'].join('\n'));
+  const check = () =>
+    root.run(
+      ['set -euo pipefail', 'k8sprep_fact() { :; }', helpers, 'k8sprep_preflight_kernel', 'printf \'PROBLEM %s\\n\' "${K8SPREP_PROBLEMS[@]}"'].join('\n'),
+    );
 
   test('a kernel without /lib/modules/<release> (upgraded since boot) is a problem: reboot first', () => {
     expect(check().stdout).toBe(

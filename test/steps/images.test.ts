@@ -49,7 +49,8 @@ describe('image versions per release (kubeadm constants.go at the release tags)'
         'Hosts pull what the installed kubeadm itself lists (kubeadm config images list --kubernetes-version 1.34.3).',
     );
     expect(imageTableNote(parseVersion('1.28.99'))).toMatch(/^k8sprep's image table knows Kubernetes 1.28 up to 1.28.15:/);
-    for (const v of ['1.28.15', '1.30.0', '1.31.14', '1.32.10', '1.33.6', '1.34.2', '1.35.0']) expect([v, imageTableNote(parseVersion(v))]).toEqual([v, undefined]);
+    for (const v of ['1.28.15', '1.30.0', '1.31.14', '1.32.10', '1.33.6', '1.34.2', '1.35.0'])
+      expect([v, imageTableNote(parseVersion(v))]).toEqual([v, undefined]);
   });
 
   test('unknown minors are an error, not a guess', () => {
@@ -67,7 +68,9 @@ describe('image versions per release (kubeadm constants.go at the release tags)'
       'registry.k8s.io/pause:3.10',
       'registry.k8s.io/etcd:3.5.15-0',
     ]);
-    expect(kubeadmImages(parseVersion('1.31.2'), 'registry.aliyuncs.com/google_containers')[4]?.image).toBe('registry.aliyuncs.com/google_containers/coredns:v1.11.3');
+    expect(kubeadmImages(parseVersion('1.31.2'), 'registry.aliyuncs.com/google_containers')[4]?.image).toBe(
+      'registry.aliyuncs.com/google_containers/coredns:v1.11.3',
+    );
   });
 });
 
@@ -108,7 +111,18 @@ describe('k8sprep images list', () => {
       expect(r.code).toBe(0);
       const images = JSON.parse(r.stdout) as { component: string; image: string }[];
       // No cluster file: no load balancer; the default CNI (calico) for 1.34.
-      expect(images.map((i) => i.component)).toEqual(['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy', 'coredns', 'pause', 'etcd', 'calico/cni', 'calico/node', 'calico/kube-controllers']);
+      expect(images.map((i) => i.component)).toEqual([
+        'kube-apiserver',
+        'kube-controller-manager',
+        'kube-scheduler',
+        'kube-proxy',
+        'coredns',
+        'pause',
+        'etcd',
+        'calico/cni',
+        'calico/node',
+        'calico/kube-controllers',
+      ]);
       expect(images[6]?.image).toBe('registry.aliyuncs.com/google_containers/etcd:3.6.5-0');
     } finally {
       dir.remove();
@@ -180,17 +194,20 @@ crictl() {
   const calls = () => readFileSync(join(state, 'calls'), 'utf8').split('\n').filter(Boolean);
   const pulled = () => readFileSync(join(state, 'pulled'), 'utf8').split('\n').filter(Boolean);
 
-  test.each(VERSIONS)('%s, control plane: kubeadm pulls its whole set from the cluster repository, for the cluster version; then nothing to pull', (version) => {
-    const c = cluster({ version });
-    const r = run(c, 'cp1');
-    expect([r.status, r.stdout]).toEqual([0, '::k8sprep:: images begin\n::k8sprep:: images changed\n']);
-    const repo = 'registry.aliyuncs.com/google_containers';
-    expect(calls().filter((l) => l.startsWith('kubeadm config images pull'))).toEqual([
-      `kubeadm config images pull --kubernetes-version ${version} --image-repository ${repo} --cri-socket unix:///run/containerd/containerd.sock`,
-    ]);
-    expect(pulled()).toHaveLength(7);
-    expect(run(c, 'cp1').stdout).toBe('::k8sprep:: images begin\n::k8sprep:: images unchanged\n');
-  });
+  test.each(VERSIONS)(
+    '%s, control plane: kubeadm pulls its whole set from the cluster repository, for the cluster version; then nothing to pull',
+    (version) => {
+      const c = cluster({ version });
+      const r = run(c, 'cp1');
+      expect([r.status, r.stdout]).toEqual([0, '::k8sprep:: images begin\n::k8sprep:: images changed\n']);
+      const repo = 'registry.aliyuncs.com/google_containers';
+      expect(calls().filter((l) => l.startsWith('kubeadm config images pull'))).toEqual([
+        `kubeadm config images pull --kubernetes-version ${version} --image-repository ${repo} --cri-socket unix:///run/containerd/containerd.sock`,
+      ]);
+      expect(pulled()).toHaveLength(7);
+      expect(run(c, 'cp1').stdout).toBe('::k8sprep:: images begin\n::k8sprep:: images unchanged\n');
+    },
+  );
 
   test('worker: only pause, kube-proxy and CoreDNS, pulled one by one with crictl', () => {
     const r = run(cluster(), 'w1');

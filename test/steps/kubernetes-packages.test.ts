@@ -79,7 +79,10 @@ describe('every tool must report the cluster version', () => {
     expect(unitState((p) => r.read(p), 'kubelet.service')).toBeUndefined();
   });
   test('installed packages that report the version: nothing to do', () => {
-    const r = root({ ...installedPackages(TOOLS.map((t) => `${t}-${version}`)), [`${FAKE_STATE}/units/kubelet.service`]: 'enabled inactive\n' }, { rpm: RPM, yum: YUM });
+    const r = root(
+      { ...installedPackages(TOOLS.map((t) => `${t}-${version}`)), [`${FAKE_STATE}/units/kubelet.service`]: 'enabled inactive\n' },
+      { rpm: RPM, yum: YUM },
+    );
     for (const t of TOOLS) r.write(`/usr/bin/${t}`, { content: tool(t, version), mode: 0o755 });
     expect(run(r, { version }).steps['kubernetes-packages']).toBe('unchanged');
     expect(r.callsOf('yum')).toEqual([]);
@@ -137,7 +140,9 @@ describe('Arch', () => {
           return;
         }
         const body = tool(m[2] ?? '', m[1] ?? '');
-        const sum = createHash('sha256').update(corrupt.has(m[2] ?? '') ? `${body}x` : body).digest('hex');
+        const sum = createHash('sha256')
+          .update(corrupt.has(m[2] ?? '') ? `${body}x` : body)
+          .digest('hex');
         res.writeHead(200).end(m[3] ? sum : body);
       });
       base = `http://${MIRROR_HOST}:${await listenOnFreePort(server, MIRROR_HOST)}`;
@@ -168,7 +173,12 @@ describe('Arch', () => {
       expect(systemctl.indexOf('daemon-reload')).toBeGreaterThanOrEqual(0);
       expect(systemctl.indexOf('enable kubelet')).toBeGreaterThan(systemctl.indexOf('daemon-reload'));
       // What the kubelet and kubeadm's preflight run, which pacman's kubelet would have brought.
-      expect(r.callsOf('pacman').filter((c) => c[0] === '-S').flatMap((c) => c.slice(3))).toEqual(expect.arrayContaining(['conntrack-tools', 'socat', 'ethtool']));
+      expect(
+        r
+          .callsOf('pacman')
+          .filter((c) => c[0] === '-S')
+          .flatMap((c) => c.slice(3)),
+      ).toEqual(expect.arrayContaining(['conntrack-tools', 'socat', 'ethtool']));
       expect(requests).toEqual(TOOLS.flatMap((t) => [`/release/v${version}/bin/linux/amd64/${t}`, `/release/v${version}/bin/linux/amd64/${t}.sha256`]));
     });
 
@@ -178,7 +188,9 @@ describe('Arch', () => {
       const result = await runAsync(r, { version, os: 'arch', binaries: base });
       expect([result.status, result.steps['kubernetes-packages']]).toEqual([1, 'failed']);
       const url = `${base}/release/v${version}/bin/linux/amd64/kubelet`;
-      expect(result.stderr).toContain(`k8sprep: ${url} does not match its published sha256 checksum (${url}.sha256): refusing to install it (a corrupted download or a bad mirror)`);
+      expect(result.stderr).toContain(
+        `k8sprep: ${url} does not match its published sha256 checksum (${url}.sha256): refusing to install it (a corrupted download or a bad mirror)`,
+      );
       for (const t of TOOLS) expect([t, r.read(`/usr/local/bin/${t}`)]).toEqual([t, undefined]);
       expect(r.read('/etc/systemd/system/kubelet.service')).toBeUndefined();
       expect(r.callsOf('pacman').filter((c) => c[0] === '-S')).toEqual([]);
@@ -188,7 +200,9 @@ describe('Arch', () => {
       const r = root({ [`${FAKE_STATE}/packages`]: 'kubelet 1.35.0-1\n' }, { pacman: pacman('1.35.0') });
       const result = await runAsync(r, { version, os: 'arch', binaries: base });
       expect([result.status, result.steps['kubernetes-packages']]).toEqual([1, 'failed']);
-      expect(result.stderr).toContain(`k8sprep: pacman has kubelet 1.35.0 installed, but the cluster needs ${version}, which Arch's repository does not have (it has 1.35.0)`);
+      expect(result.stderr).toContain(
+        `k8sprep: pacman has kubelet 1.35.0 installed, but the cluster needs ${version}, which Arch's repository does not have (it has 1.35.0)`,
+      );
       expect(requests).toEqual([]);
     });
   });

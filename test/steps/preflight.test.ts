@@ -25,14 +25,21 @@ function inRoot(r: FixtureRoot, c: Cluster, host: string, body: string, os?: OsI
   const path = 'export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
   return r.run(['set -euo pipefail', path, helpers, body, 'for p in "${K8SPREP_PROBLEMS[@]}"; do echo "PROBLEM $p"; done'].join('\n'));
 }
-const problems = (stdout: string) => stdout.split('\n').filter((l) => l.startsWith('PROBLEM ')).map((l) => l.slice(8));
+const problems = (stdout: string) =>
+  stdout
+    .split('\n')
+    .filter((l) => l.startsWith('PROBLEM '))
+    .map((l) => l.slice(8));
 
 describe('what preflight checks, per role (in a fixture root)', () => {
   let root: FixtureRoot;
   beforeEach(() => {
     // One CPU, 1000 MB of memory, and every port kubeadm wants held by nginx.
     const ports = [2379, 2380, 6443, 10250, 10257, 10259];
-    const ss = ['State Recv-Q Send-Q Local Address:Port Peer Address:Port Process', ...ports.map((p) => `LISTEN 0 128 0.0.0.0:${p} 0.0.0.0:* users:(("nginx",pid=5,fd=6))`)];
+    const ss = [
+      'State Recv-Q Send-Q Local Address:Port Peer Address:Port Process',
+      ...ports.map((p) => `LISTEN 0 128 0.0.0.0:${p} 0.0.0.0:* users:(("nginx",pid=5,fd=6))`),
+    ];
     root = new FixtureRoot({ '/tmp-meminfo': 'MemTotal:        1024000 kB\n' }, { nproc: 'echo 1', ss: `cat <<'EOF'\n${ss.join('\n')}\nEOF` });
   });
   afterEach(() => root.remove());
@@ -69,7 +76,23 @@ describe('what preflight checks, per role (in a fixture root)', () => {
       .split('\n')
       .filter((l) => !l.includes('k8sprep_problem "') && !l.includes('yum -q makecache fast'))
       .join('\n');
-    const changes = ['k8sprep_write_file /', 'k8sprep_backup /', 'systemctl ', 'yum ', 'rpm ', 'pacman -S ', 'pacman -S --', 'pacman -R', 'pacman -U', 'install -m', 'modprobe', 'sysctl -w', 'sed -i', 'curl -X', ' -o "$tmp'];
+    const changes = [
+      'k8sprep_write_file /',
+      'k8sprep_backup /',
+      'systemctl ',
+      'yum ',
+      'rpm ',
+      'pacman -S ',
+      'pacman -S --',
+      'pacman -R',
+      'pacman -U',
+      'install -m',
+      'modprobe',
+      'sysctl -w',
+      'sed -i',
+      'curl -X',
+      ' -o "$tmp',
+    ];
     for (const writes of changes) expect([writes, text.includes(writes)]).toEqual([writes, false]);
     // Reads only: pacman's databases, and downloads that go nowhere.
     expect([...text.matchAll(/pacman (-\S+)/g)].map((m) => m[1])).toEqual(os === 'arch' ? ['-Si', '-Q'] : []);
@@ -99,7 +122,10 @@ describe('OS, kernel and Kubernetes version (in a fixture root)', () => {
 
   test.each(OSES)('%s: /etc/os-release must describe it', (os) => {
     host(os === 'centos7' ? ARCH : CENTOS, '6.12.10-arch1-1', 'v2');
-    const want = os === 'centos7' ? 'Arch Linux (ID=arch VERSION_ID=?), not CentOS 7 (os: centos7' : 'CentOS Linux 7 (Core) (ID=centos VERSION_ID=7), not Arch Linux (os: arch';
+    const want =
+      os === 'centos7'
+        ? 'Arch Linux (ID=arch VERSION_ID=?), not CentOS 7 (os: centos7'
+        : 'CentOS Linux 7 (Core) (ID=centos VERSION_ID=7), not Arch Linux (os: arch';
     expect(problems(check(cluster({ os })).stdout)).toEqual([`this host runs ${want} for this host)`]);
   });
 
@@ -167,7 +193,13 @@ exit 1`;
 
   test('the others are read, the ones prep rewrites left out; a failing one is named with its file', () => {
     root = new FixtureRoot(
-      { '/etc/yum.repos.d/CentOS-Base.repo': base, '/etc/yum.repos.d/CentOS-SCLo-scl-rh.repo': sclo, '/etc/yum.repos.d/epel.repo': epel, '/etc/yum.repos.d/internal.repo': internal, '/var/lib/fixture-fail': 'internal' },
+      {
+        '/etc/yum.repos.d/CentOS-Base.repo': base,
+        '/etc/yum.repos.d/CentOS-SCLo-scl-rh.repo': sclo,
+        '/etc/yum.repos.d/epel.repo': epel,
+        '/etc/yum.repos.d/internal.repo': internal,
+        '/var/lib/fixture-fail': 'internal',
+      },
       { yum },
     );
     expect(problems(check().stdout)).toEqual([
@@ -187,14 +219,40 @@ exit 1`;
 describe('facts', () => {
   test("hostname, machine-id, the machine's MACs but no virtual interface's (calico's shared ee:ee:.., bridges, veths), and the clock last", () => {
     // A network namespace of its own, with a real interface and the kinds that are not the machine's.
-    const links = ['eth9 address 52:54:00:00:00:09', 'cali1a2b address ee:ee:ee:ee:ee:ee', 'cni0 address 0a:58:0a:f4:00:01', 'flannel.1 address 0a:58:0a:f4:00:02', 'kube-ipvs0 address 0a:58:0a:f4:00:03'];
+    const links = [
+      'eth9 address 52:54:00:00:00:09',
+      'cali1a2b address ee:ee:ee:ee:ee:ee',
+      'cni0 address 0a:58:0a:f4:00:01',
+      'flannel.1 address 0a:58:0a:f4:00:02',
+      'kube-ipvs0 address 0a:58:0a:f4:00:03',
+    ];
     // veth pairs (what this machine's kernel surely has): each one's peer is a veth* itself.
-    const setup = links.map((l, i) => `ip link add ${l.split(' ')[0]} type veth peer name veth${i} && ip link set ${l.split(' ')[0]} ${l.split(' ').slice(1).join(' ')}`).join(' && ');
-    const script = ['set -euo pipefail', 'k8sprep_fact() { echo "FACT $1 $2"; }', 'k8sprep_problem() { echo "PROBLEM $*"; }', FACTS_FUNCTION, 'k8sprep_preflight_facts'].join('\n');
-    const r = spawnSync('unshare', ['--mount', '--net', '--', 'bash', '-c', `mount -t sysfs sysfs /sys && ${setup} && bash -s`], { input: script, encoding: 'utf8' });
+    const setup = links
+      .map((l, i) => `ip link add ${l.split(' ')[0]} type veth peer name veth${i} && ip link set ${l.split(' ')[0]} ${l.split(' ').slice(1).join(' ')}`)
+      .join(' && ');
+    const script = [
+      'set -euo pipefail',
+      'k8sprep_fact() { echo "FACT $1 $2"; }',
+      'k8sprep_problem() { echo "PROBLEM $*"; }',
+      FACTS_FUNCTION,
+      'k8sprep_preflight_facts',
+    ].join('\n');
+    const r = spawnSync('unshare', ['--mount', '--net', '--', 'bash', '-c', `mount -t sysfs sysfs /sys && ${setup} && bash -s`], {
+      input: script,
+      encoding: 'utf8',
+    });
     expect([r.status, r.stderr]).toEqual([0, '']);
-    const facts = r.stdout.split('\n').filter(Boolean).map((l) => l.split(' ').slice(1));
-    expect(facts.map((f) => f[0])).toEqual(['hostname', ...(facts.some((f) => f[0] === 'product_uuid') ? ['product_uuid'] : []), 'machine_id', 'macs', 'clock']);
+    const facts = r.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split(' ').slice(1));
+    expect(facts.map((f) => f[0])).toEqual([
+      'hostname',
+      ...(facts.some((f) => f[0] === 'product_uuid') ? ['product_uuid'] : []),
+      'machine_id',
+      'macs',
+      'clock',
+    ]);
     expect(facts.find((f) => f[0] === 'macs')?.slice(1)).toEqual(['eth9=52:54:00:00:00:09']);
   });
 });
@@ -210,7 +268,11 @@ interface FakeApiServer {
 
 async function startApiServer(host: string, dir: string): Promise<FakeApiServer> {
   const openssl = requireTool('openssl');
-  execFileSync(openssl, ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=kube-apiserver', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem')], { stdio: 'ignore' });
+  execFileSync(
+    openssl,
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=kube-apiserver', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem')],
+    { stdio: 'ignore' },
+  );
   const state = { gitVersion: 'v1.29.3', authorizations: [] as (string | undefined)[] };
   const server = createHttpsServer({ key: readFileSync(join(dir, 'k.pem')), cert: readFileSync(join(dir, 'c.pem')) }, (req, res) => {
     state.authorizations.push(req.headers.authorization);
@@ -273,7 +335,10 @@ describe('run on this machine (read-only)', () => {
       ]),
     );
     expect(r.stderr).toContain(`k8sprep: preflight found ${problems.length} problem(s) on this host; nothing was changed`);
-    const facts = r.stdout.split('\n').filter((l) => l.startsWith('::k8sprep-fact:: ')).map((l) => l.split(' ')[1]);
+    const facts = r.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('::k8sprep-fact:: '))
+      .map((l) => l.split(' ')[1]);
     expect(facts).toEqual(expect.arrayContaining(['kernel', 'cgroup', 'apiserver_version', 'hostname', 'machine_id', 'macs', 'clock']));
     expect(r.stdout).toContain('::k8sprep-fact:: apiserver_version 1.29.3\n');
     expect(facts.at(-1)).toBe('clock');

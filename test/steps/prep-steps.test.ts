@@ -53,7 +53,7 @@ describe('prep order: what each step needs is in place before it', () => {
     expect(order.indexOf(first)).toBeGreaterThanOrEqual(0);
     expect(order.indexOf(then)).toBeGreaterThan(order.indexOf(first));
   });
-  test('the OS guard first, the image pulls last (kubeadm\'s images, then the addons\')', () => {
+  test("the OS guard first, the image pulls last (kubeadm's images, then the addons')", () => {
     expect([order[0], ...order.slice(-2)]).toEqual(['os-release', 'images', 'addon-images']);
   });
 });
@@ -98,7 +98,12 @@ describe('swap', () => {
       {
         '/etc/fstab': '# no swap here\n',
         '/etc/systemd/zram-generator.conf': zram,
-        ...units({ 'systemd-zram-setup@zram0.service': 'static active', 'dev-zram0.swap': 'static active', 'swapfile.swap': 'enabled active', 'sshd.service': 'enabled active' }),
+        ...units({
+          'systemd-zram-setup@zram0.service': 'static active',
+          'dev-zram0.swap': 'static active',
+          'swapfile.swap': 'enabled active',
+          'sshd.service': 'enabled active',
+        }),
       },
       swapCommands,
     );
@@ -168,7 +173,18 @@ describe('firewall', () => {
   const commands = { 'firewall-cmd': FIREWALL, 'firewall-offline-cmd': FIREWALL };
   const layer = (r: FixtureRoot, name: string, zone: string, what: string) =>
     (r.read(`${FAKE_STATE}/fw/${name}/${zone}/${what}`) ?? '').split('\n').filter(Boolean);
-  const CONTROL_PLANE_CALICO = ['10250/tcp', '10256/tcp', '30000-32767/tcp', '6443/tcp', '2379-2380/tcp', '10257/tcp', '10259/tcp', '179/tcp', '4789/udp', '5473/tcp'];
+  const CONTROL_PLANE_CALICO = [
+    '10250/tcp',
+    '10256/tcp',
+    '30000-32767/tcp',
+    '6443/tcp',
+    '2379-2380/tcp',
+    '10257/tcp',
+    '10259/tcp',
+    '179/tcp',
+    '4789/udp',
+    '5473/tcp',
+  ];
   const IPIP = 'rule protocol value="4" accept';
 
   test("firewalld running, control plane, calico: the role's, NodePorts and calico's ports, IP-in-IP, pod and service networks trusted, permanent and runtime", () => {
@@ -231,7 +247,7 @@ describe('firewall', () => {
   });
 });
 
-describe('kernel-modules: by the running kernel and kube-proxy\'s mode', () => {
+describe("kernel-modules: by the running kernel and kube-proxy's mode", () => {
   const CENTOS_KERNEL = '3.10.0-1160.119.1.el7.x86_64';
   const ARCH_KERNEL = '6.12.10-arch1-1';
   /** uname -r says `kernel`; modprobe loads into (and lsmod lists) FAKE_STATE/modules. */
@@ -304,7 +320,13 @@ describe('base-repos: CentOS 7 is end of life', () => {
     'enabled=0',
     '',
   ].join('\n');
-  const altarch = ['[centos-kernel]', 'name=CentOS LTS Kernels for $basearch', 'mirrorlist=http://mirrorlist.centos.org/?release=$releasever&arch=$basearch&repo=kernel&infra=$infra', 'enabled=1', ''].join('\n');
+  const altarch = [
+    '[centos-kernel]',
+    'name=CentOS LTS Kernels for $basearch',
+    'mirrorlist=http://mirrorlist.centos.org/?release=$releasever&arch=$basearch&repo=kernel&infra=$infra',
+    'enabled=1',
+    '',
+  ].join('\n');
   const epel = ['[epel]', 'name=Extra Packages for Enterprise Linux 7', 'baseurl=https://mirrors.aliyun.com/epel/7/$basearch', 'enabled=1', ''].join('\n');
   const files = {
     '/etc/yum.repos.d/CentOS-Base.repo': base,
@@ -316,36 +338,56 @@ describe('base-repos: CentOS 7 is end of life', () => {
   test.each([
     ['aliyun', 'https://mirrors.aliyun.com/centos-vault/7.9.2009'],
     ['upstream', 'https://vault.centos.org/7.9.2009'],
-  ] as const)('%s: CentOS-Base on the vault; other retired repositories moved to the vault where their URL says where, else disabled; all backed up', (packages, vault) => {
-    const r = root(files, { yum: YUM });
-    const { first, second } = twice(r, { packages }, 'cp1', 'base-repos');
-    expect([first.status, first.steps['base-repos'], second]).toEqual([0, 'changed', 'unchanged']);
+  ] as const)(
+    '%s: CentOS-Base on the vault; other retired repositories moved to the vault where their URL says where, else disabled; all backed up',
+    (packages, vault) => {
+      const r = root(files, { yum: YUM });
+      const { first, second } = twice(r, { packages }, 'cp1', 'base-repos');
+      expect([first.status, first.steps['base-repos'], second]).toEqual([0, 'changed', 'unchanged']);
 
-    const baseRepo = parseRepoFile(r.read('/etc/yum.repos.d/CentOS-Base.repo') ?? '');
-    expect(Object.keys(baseRepo)).toEqual(['base', 'updates', 'extras']);
-    for (const [id, dir] of [['base', 'os'], ['updates', 'updates'], ['extras', 'extras']] as const) {
-      expect([id, baseRepo[id]?.baseurl, baseRepo[id]?.enabled, baseRepo[id]?.gpgcheck, baseRepo[id]?.mirrorlist]).toEqual([id, `${vault}/${dir}/$basearch/`, '1', '1', undefined]);
-    }
-    const scloRepo = parseRepoFile(r.read('/etc/yum.repos.d/CentOS-SCLo-scl-rh.repo') ?? '');
-    expect(scloRepo['centos-sclo-rh']).toEqual({
-      name: 'CentOS-7 - SCLo rh',
-      baseurl: `${vault}/sclo/$basearch/rh/`,
-      gpgcheck: '1',
-      enabled: '1',
-      gpgkey: 'file:///etc/pki/rpm-gpg/RPM-GPG-KEY-CentOS-SIG-SCLo',
-    });
-    expect(scloRepo['centos-sclo-rh-testing']).toEqual({ name: 'CentOS-7 - SCLo rh Testing', baseurl: 'http://buildlogs.centos.org/centos/7/sclo/$basearch/rh/', enabled: '0' });
-    expect(parseRepoFile(r.read('/etc/yum.repos.d/CentOS-x86_64-kernel.repo') ?? '')['centos-kernel']?.enabled).toBe('0');
-    // A repository that is not on a retired mirror is not touched.
-    expect(r.read('/etc/yum.repos.d/epel.repo')).toBe(epel);
-    for (const [path, original] of Object.entries(files).filter(([p]) => !p.endsWith('epel.repo'))) expect([path, r.read(`${BACKUP}${path}`)]).toEqual([path, original]);
-    expect(r.read(`${BACKUP}/etc/yum.repos.d/epel.repo`)).toBeUndefined();
+      const baseRepo = parseRepoFile(r.read('/etc/yum.repos.d/CentOS-Base.repo') ?? '');
+      expect(Object.keys(baseRepo)).toEqual(['base', 'updates', 'extras']);
+      for (const [id, dir] of [
+        ['base', 'os'],
+        ['updates', 'updates'],
+        ['extras', 'extras'],
+      ] as const) {
+        expect([id, baseRepo[id]?.baseurl, baseRepo[id]?.enabled, baseRepo[id]?.gpgcheck, baseRepo[id]?.mirrorlist]).toEqual([
+          id,
+          `${vault}/${dir}/$basearch/`,
+          '1',
+          '1',
+          undefined,
+        ]);
+      }
+      const scloRepo = parseRepoFile(r.read('/etc/yum.repos.d/CentOS-SCLo-scl-rh.repo') ?? '');
+      expect(scloRepo['centos-sclo-rh']).toEqual({
+        name: 'CentOS-7 - SCLo rh',
+        baseurl: `${vault}/sclo/$basearch/rh/`,
+        gpgcheck: '1',
+        enabled: '1',
+        gpgkey: 'file:///etc/pki/rpm-gpg/RPM-GPG-KEY-CentOS-SIG-SCLo',
+      });
+      expect(scloRepo['centos-sclo-rh-testing']).toEqual({
+        name: 'CentOS-7 - SCLo rh Testing',
+        baseurl: 'http://buildlogs.centos.org/centos/7/sclo/$basearch/rh/',
+        enabled: '0',
+      });
+      expect(parseRepoFile(r.read('/etc/yum.repos.d/CentOS-x86_64-kernel.repo') ?? '')['centos-kernel']?.enabled).toBe('0');
+      // A repository that is not on a retired mirror is not touched.
+      expect(r.read('/etc/yum.repos.d/epel.repo')).toBe(epel);
+      for (const [path, original] of Object.entries(files).filter(([p]) => !p.endsWith('epel.repo')))
+        expect([path, r.read(`${BACKUP}${path}`)]).toEqual([path, original]);
+      expect(r.read(`${BACKUP}/etc/yum.repos.d/epel.repo`)).toBeUndefined();
 
-    expect(first.stderr).toContain(`k8sprep: note: /etc/yum.repos.d/CentOS-SCLo-scl-rh.repo: repository centos-sclo-rh moved to ${vault}/sclo/$basearch/rh/`);
-    expect(first.stderr).toContain('k8sprep: note: /etc/yum.repos.d/CentOS-x86_64-kernel.repo: repository centos-kernel disabled: its mirror is retired and it names no path on the CentOS 7 vault');
-    // Cached metadata from the dead URLs is forgotten once, when something changed.
-    expect(r.callsOf('yum')).toEqual([['-q', 'clean', 'expire-cache']]);
-  });
+      expect(first.stderr).toContain(`k8sprep: note: /etc/yum.repos.d/CentOS-SCLo-scl-rh.repo: repository centos-sclo-rh moved to ${vault}/sclo/$basearch/rh/`);
+      expect(first.stderr).toContain(
+        'k8sprep: note: /etc/yum.repos.d/CentOS-x86_64-kernel.repo: repository centos-kernel disabled: its mirror is retired and it names no path on the CentOS 7 vault',
+      );
+      // Cached metadata from the dead URLs is forgotten once, when something changed.
+      expect(r.callsOf('yum')).toEqual([['-q', 'clean', 'expire-cache']]);
+    },
+  );
 
   test('Arch: no step', () => {
     expect(stepScript(cluster({ os: 'arch' }), 'cp1', 'base-repos')).toBe('');
@@ -373,7 +415,13 @@ describe('package-repos', () => {
       },
     });
     expect(parseRepoFile(r.read('/etc/yum.repos.d/docker-ce.repo') ?? '')).toEqual({
-      'docker-ce-stable': { name: 'Docker CE Stable - $basearch', baseurl: `${docker}/7/$basearch/stable`, enabled: '1', gpgcheck: '1', gpgkey: `${docker}/gpg` },
+      'docker-ce-stable': {
+        name: 'Docker CE Stable - $basearch',
+        baseurl: `${docker}/7/$basearch/stable`,
+        enabled: '1',
+        gpgcheck: '1',
+        gpgkey: `${docker}/gpg`,
+      },
     });
     expect(r.mode('/etc/yum.repos.d/kubernetes.repo')).toBe(0o644);
     expect(r.callsOf('yum')).toEqual([['-q', 'clean', 'expire-cache']]);
@@ -402,7 +450,7 @@ describe('time-sync', () => {
   test.each([
     ['aliyun', 'ntp.aliyun.com'],
     ['upstream', 'pool.ntp.org'],
-  ] as const)('%s: a chrony.conf without any time source gets the region\'s pool, and chronyd restarts to read it', (packages, pool) => {
+  ] as const)("%s: a chrony.conf without any time source gets the region's pool, and chronyd restarts to read it", (packages, pool) => {
     const conf = '#server 0.centos.pool.ntp.org iburst\ndriftfile /var/lib/chrony/drift\n';
     const r = root({ '/etc/chrony.conf': conf, ...installedPackages(['chrony']), ...units({ 'chronyd.service': 'enabled active' }) }, packageManager.centos7);
     const { first, second } = twice(r, { packages }, 'w1', 'time-sync');
@@ -415,10 +463,13 @@ describe('time-sync', () => {
 describe('proxy-tools: what kube-proxy runs, by mode', () => {
   const packageManager = MANAGERS;
   test.each([
-    ...OSES.flatMap((os) => [
-      [os, 'ipvs', ['ipset', 'ipvsadm', 'conntrack-tools']],
-      [os, 'iptables', ['conntrack-tools']],
-    ] as const),
+    ...OSES.flatMap(
+      (os) =>
+        [
+          [os, 'ipvs', ['ipset', 'ipvsadm', 'conntrack-tools']],
+          [os, 'iptables', ['conntrack-tools']],
+        ] as const,
+    ),
     // CentOS 7's kernel cannot run kube-proxy's nftables mode (validation refuses it).
     ['arch', 'nftables', ['conntrack-tools']],
   ] as const)('%s, %s: %j', (os, proxyMode, wanted) => {
@@ -434,7 +485,10 @@ describe('containerd-install', () => {
     ['centos7', ['containerd.io']],
     ['arch', ['containerd', 'runc']],
   ] as const)('%s: %j, and its commands must answer', (os, wanted) => {
-    const r = root(os === 'centos7' ? provides('containerd.io', ['containerd', 'runc']) : { ...provides('containerd', ['containerd']), ...provides('runc', ['runc']) }, MANAGERS[os]);
+    const r = root(
+      os === 'centos7' ? provides('containerd.io', ['containerd', 'runc']) : { ...provides('containerd', ['containerd']), ...provides('runc', ['runc']) },
+      MANAGERS[os],
+    );
     const { first, second } = twice(r, { os }, 'w1', 'containerd-install');
     expect([first.status, first.steps['containerd-install'], second]).toEqual([0, 'changed', 'unchanged']);
     expect(packagesIn((p) => r.read(p))).toEqual(wanted);
@@ -459,6 +513,11 @@ describe('crictl', () => {
     const config = parseYaml(r.read('/etc/crictl.yaml') ?? '') as Record<string, unknown>;
     const allowed = ['runtime-endpoint', 'image-endpoint', 'timeout', 'debug', 'pull-image-on-create', 'disable-pull-on-run'];
     expect(Object.keys(config).filter((k) => !allowed.includes(k))).toEqual([]);
-    expect(config).toEqual({ 'runtime-endpoint': 'unix:///run/containerd/containerd.sock', 'image-endpoint': 'unix:///run/containerd/containerd.sock', timeout: 10, debug: false });
+    expect(config).toEqual({
+      'runtime-endpoint': 'unix:///run/containerd/containerd.sock',
+      'image-endpoint': 'unix:///run/containerd/containerd.sock',
+      timeout: 10,
+      debug: false,
+    });
   });
 });

@@ -30,7 +30,12 @@ const purgeScript = () => renderHostScript(ctxFor(cluster(), 'w1'), { id: 'reset
 
 test('prep undone from its records: files as before k8sprep, SELinux enforcing, only its packages removed; again: unchanged', () => {
   root = new FixtureRoot(
-    { '/etc/fstab': FSTAB, '/etc/selinux/config': SELINUX_CONFIG, ...installedPackages(['openssh-server']), ...provides('containerd.io', ['containerd', 'runc']) },
+    {
+      '/etc/fstab': FSTAB,
+      '/etc/selinux/config': SELINUX_CONFIG,
+      ...installedPackages(['openssh-server']),
+      ...provides('containerd.io', ['containerd', 'runc']),
+    },
     { systemctl: SYSTEMCTL, rpm: RPM, yum: YUM, getenforce: GETENFORCE, setenforce: SETENFORCE, sysctl: SYSCTL },
   );
   root.hide(['containerd', 'runc']);
@@ -41,7 +46,11 @@ test('prep undone from its records: files as before k8sprep, SELinux enforcing, 
   prep({}, 'containerd-install', '20260101T000000Z-0001');
   // A later run changes k8sprep's own file: its backup is k8sprep's version, not the original.
   prep({ sysctl: { 'vm.swappiness': 1 } }, 'sysctl', '20260102T000000Z-0002');
-  expect([root.read('/etc/fstab') === FSTAB, root.read('/etc/selinux/config') === SELINUX_CONFIG, root.read('/etc/sysctl.d/99-k8s.conf') !== undefined]).toEqual([false, false, true]);
+  expect([
+    root.read('/etc/fstab') === FSTAB,
+    root.read('/etc/selinux/config') === SELINUX_CONFIG,
+    root.read('/etc/sysctl.d/99-k8s.conf') !== undefined,
+  ]).toEqual([false, false, true]);
   expect(root.read('/var/lib/k8sprep/prep/installed-packages')).toBe('containerd.io\n');
   root.clearCalls();
 

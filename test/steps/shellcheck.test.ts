@@ -24,18 +24,27 @@ interface Script {
 
 /** `hosts`: the names to render (default all); the matrix takes one host per role. */
 function scriptsOf(name: string, c: Cluster, os?: OsId, hosts?: readonly string[]): Script[] {
-  return c.hosts.filter((h) => !hosts || hosts.includes(h.name)).flatMap((host) =>
-    planHost(c, host, os ?? host.os ?? 'centos7', nodeInitPhases({ prepOnly: true }), {}).scripts.map((s) => ({
-      name: `${name}-${host.name}-${s.phase.id}.sh`,
-      text: dryRunBytes(s.text, undefined),
-    })),
-  );
+  return c.hosts
+    .filter((h) => !hosts || hosts.includes(h.name))
+    .flatMap((host) =>
+      planHost(c, host, os ?? host.os ?? 'centos7', nodeInitPhases({ prepOnly: true }), {}).scripts.map((s) => ({
+        name: `${name}-${host.name}-${s.phase.id}.sh`,
+        text: dryRunBytes(s.text, undefined),
+      })),
+    );
 }
 
 const OPTIONS: [string, ClusterOptions][] = [
   ['default', {}],
   ['upstream-disable-flannel-iptables', { packages: 'upstream', firewall: 'disable', cni: 'flannel', proxyMode: 'iptables' }],
-  ['mirrors-none-nftables', { cni: 'none', proxyMode: 'nftables', registries: { 'docker.io': ['https://docker.m.daocloud.io'], 'quay.io': ['https://a.example', 'https://b.example:5000/p'] } }],
+  [
+    'mirrors-none-nftables',
+    {
+      cni: 'none',
+      proxyMode: 'nftables',
+      registries: { 'docker.io': ['https://docker.m.daocloud.io'], 'quay.io': ['https://a.example', 'https://b.example:5000/p'] },
+    },
+  ],
 ];
 
 let all: Script[];

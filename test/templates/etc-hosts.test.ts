@@ -22,7 +22,16 @@ function resolveWith(block: string, names: readonly string[]): (string | null)[]
   const lookups = names.map((n) => `if found=$(getent hosts "${n}"); then echo "$found" | awk '{print $1}'; else echo none; fi`).join('\n');
   const r = spawnSync(
     'unshare',
-    ['--mount', '--propagation', 'private', 'sh', '-ec', `mount --bind "$1/hosts" /etc/hosts\nmount --bind "$1/nsswitch.conf" /etc/nsswitch.conf\n${lookups}`, 'sh', dir.path],
+    [
+      '--mount',
+      '--propagation',
+      'private',
+      'sh',
+      '-ec',
+      `mount --bind "$1/hosts" /etc/hosts\nmount --bind "$1/nsswitch.conf" /etc/nsswitch.conf\n${lookups}`,
+      'sh',
+      dir.path,
+    ],
     { encoding: 'utf8' },
   );
   expect([r.stderr, r.status]).toEqual(['', 0]);

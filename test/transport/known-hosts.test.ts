@@ -17,8 +17,7 @@ import { removeDir, tempDir } from './helpers/fixture.js';
 
 const ED25519 = 'AAAAC3NzaC1lZDI1NTE5AAAAIPBvs7j9IL3LVjE2/M3FaQKZ3TyBm+gYu+yFATFTQayD';
 const ED25519_FP = 'SHA256:qbFxh7TfeFi56g9VpGlHczLSUt4rc5uIJ4e2CsEuchA'; // ssh-keygen -l -E sha256
-const ECDSA =
-  'AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBNwT8OiCRak81dR/FmHSAqH9ogJaFbGXnZVajpIEuOgdhGSc/MxEiwoDVuC8mEs2Pvzu/vNKWLtL8pGy58tD4KE=';
+const ECDSA = 'AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBNwT8OiCRak81dR/FmHSAqH9ogJaFbGXnZVajpIEuOgdhGSc/MxEiwoDVuC8mEs2Pvzu/vNKWLtL8pGy58tD4KE=';
 const ed = Buffer.from(ED25519, 'base64');
 const ecdsa = Buffer.from(ECDSA, 'base64');
 

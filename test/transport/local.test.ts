@@ -60,7 +60,10 @@ describe('LocalTransport as root', () => {
     const t = local({ root: true });
     let started: () => void = () => undefined;
     const isStarted = new Promise<void>((resolve) => (started = resolve));
-    const outcome = t.runScript('echo started\nexec sleep 30\n', [], { onStdoutLine: () => started() }).then(() => 'resolved', (e: unknown) => e);
+    const outcome = t.runScript('echo started\nexec sleep 30\n', [], { onStdoutLine: () => started() }).then(
+      () => 'resolved',
+      (e: unknown) => e,
+    );
     await isStarted;
     await t.close();
     await t.close();
@@ -120,7 +123,12 @@ describe('LocalTransport when not root (stand-in sudo)', () => {
   });
 
   it('fails clearly when sudo wants a password and none is configured', async () => {
-    const err = await local({ root: false, env: env('password') }).runScript('echo hi\n', []).then(() => undefined, (e: unknown) => e);
+    const err = await local({ root: false, env: env('password') })
+      .runScript('echo hi\n', [])
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(err).toBeInstanceOf(TransportError);
     expect((err as Error).message).toMatch(/^sudo on here \(local\) needs a password for user .*: set ssh\.passwordEnv .* or pass --ask-pass/);
   });
@@ -129,7 +137,7 @@ describe('LocalTransport when not root (stand-in sudo)', () => {
     const r = await runCaptured(local({ root: false, env: env('password', PASSWORD) }, 'K8SPREP_TEST_PW'), 'echo first-line\necho "arg=$1"\n', ['v']);
     expect(r.stderr).toEqual([]);
     expect(r.stdout).toEqual(['first-line', 'arg=v']);
-    expect(sudoCalls()).toEqual(['-n true', "-S -p  bash -s -- v"]);
+    expect(sudoCalls()).toEqual(['-n true', '-S -p  bash -s -- v']);
     expect(readFileSync(log, 'utf8')).not.toContain(PASSWORD);
   });
 
@@ -141,7 +149,12 @@ describe('LocalTransport when not root (stand-in sudo)', () => {
   });
 
   it('says sudo rejected the password, naming where it came from but not the password', async () => {
-    const err = await local({ root: false, env: env('password', 'not-it') }, 'K8SPREP_TEST_PW').runScript('echo hi\n', []).then(() => undefined, (e: unknown) => e);
+    const err = await local({ root: false, env: env('password', 'not-it') }, 'K8SPREP_TEST_PW')
+      .runScript('echo hi\n', [])
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(err).toBeInstanceOf(TransportError);
     expect((err as Error).message).toMatch(/^sudo on here \(local\) rejected the password for user .* \(from \$K8SPREP_TEST_PW\)$/);
     expect((err as Error).message).not.toContain('not-it');

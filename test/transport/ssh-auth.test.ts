@@ -40,7 +40,10 @@ function transport(ssh: { identityFile?: string; passwordEnv?: string }, opts: P
 }
 
 async function failure(t: SshTransport): Promise<Error> {
-  const err = await t.connect().then(() => undefined, (e: unknown) => e);
+  const err = await t.connect().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(TransportError);
   return err as Error;
 }

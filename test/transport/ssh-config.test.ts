@@ -30,7 +30,16 @@ const pool = new TransportPool();
 
 /** A host as the loader makes it (so the file's own user/port are known as set), from `ssh:` YAML. */
 function host(address: string, ssh = '{}'): Host {
-  const yaml = ['apiVersion: k8sprep.io/v1alpha1', 'kind: Cluster', 'metadata: {name: cfg}', 'spec:', '  kubernetes: {version: "1.30.6"}', `  ssh: ${ssh}`, `  hosts: [{name: n1, address: ${address}, roles: [control-plane]}]`, ''].join('\n');
+  const yaml = [
+    'apiVersion: k8sprep.io/v1alpha1',
+    'kind: Cluster',
+    'metadata: {name: cfg}',
+    'spec:',
+    '  kubernetes: {version: "1.30.6"}',
+    `  ssh: ${ssh}`,
+    `  hosts: [{name: n1, address: ${address}, roles: [control-plane]}]`,
+    '',
+  ].join('\n');
   const h = parseClusterText(yaml, 'cluster.yaml').hosts[0];
   if (!h) throw new Error('no host');
   return h;
@@ -106,7 +115,7 @@ afterAll(async () => {
   removeDir(dir);
 });
 
-test('Include + Host + HostName + Port + Match host (User, IdentityFile): the alias reaches the node as the config\'s user', async () => {
+test("Include + Host + HostName + Port + Match host (User, IdentityFile): the alias reaches the node as the config's user", async () => {
   const t = transport(host('cfg-node'));
   await t.connect();
   expect(await loginOf(t)).toBe(configUser.name);
@@ -121,7 +130,10 @@ test("the cluster file's user and port win over the config's", async () => {
 
   // The config's catch-all Port 2299 (nothing listens) loses against the file's port.
   const refused = transport(host('cfg-wrong-port'));
-  const err = await refused.connect().then(() => undefined, (e: unknown) => e);
+  const err = await refused.connect().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(TransportError);
   expect((err as Error).message).toBe(`cannot connect to n1 (${NODE}:2299): connection refused`);
   const filePort = transport(host('cfg-wrong-port', `{port: ${PORT}}`));
@@ -145,7 +157,12 @@ test("a config ssh cannot parse fails the host with ssh's reason and the file's 
   const badHome = clientHome(dir, 'bad-home');
   writeFileSync(join(badHome, '.ssh', 'config'), 'Host *\n  NoSuchOption yes\n');
   const t = transport(host('cfg-node'), { home: badHome });
-  const err = await t.connect().then(() => undefined, (e: unknown) => e);
+  const err = await t.connect().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(TransportError);
-  expect((err as Error).message).toMatch(new RegExp(`^cannot read ${join(badHome, '.ssh', 'config').replace(/[.]/g, '\\.')} for cfg-node: .*[Bb]ad configuration option: nosuchoption`));
+  expect((err as Error).message).toMatch(
+    new RegExp(`^cannot read ${join(badHome, '.ssh', 'config').replace(/[.]/g, '\\.')} for cfg-node: .*[Bb]ad configuration option: nosuchoption`),
+  );
 });

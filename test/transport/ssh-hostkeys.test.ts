@@ -63,7 +63,12 @@ describe('known_hosts verification', () => {
 
   it('refuses an unknown host key, showing its SHA256 fingerprint and how to accept it', async () => {
     const path = knownHostsFile('# nothing yet\n');
-    const err = await transport(path).connect().then(() => undefined, (e: unknown) => e);
+    const err = await transport(path)
+      .connect()
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(err).toBeInstanceOf(HostKeyError);
     const message = (err as Error).message;
     expect(message).toContain(sshKeygenFingerprint(`${sshd.hostKeyPath}.pub`));
@@ -139,7 +144,13 @@ describe('known_hosts verification', () => {
     // A second server on the same address with ed25519 AND rsa host keys.
     const rsaKey = join(rsaDir, 'ssh_host_rsa_key');
     run('ssh-keygen', ['-q', '-t', 'rsa', '-b', '2048', '-N', '', '-f', rsaKey]);
-    const two = await TestSshd.start({ dir: rsaDir, address: ADDRESS, port: PORT + 1, authorizedKeys: join(dir, 'authorized_keys'), extraConfig: [`HostKey ${rsaKey}`] });
+    const two = await TestSshd.start({
+      dir: rsaDir,
+      address: ADDRESS,
+      port: PORT + 1,
+      authorizedKeys: join(dir, 'authorized_keys'),
+      extraConfig: [`HostKey ${rsaKey}`],
+    });
     try {
       const rsaPub = readFileSync(`${rsaKey}.pub`, 'utf8').trim().split(' ').slice(0, 2).join(' ');
       const path = knownHostsFile(`[${ADDRESS}]:${PORT + 1} ${rsaPub}\n`);
@@ -162,7 +173,12 @@ describe('known_hosts verification', () => {
     expect(newFingerprint).not.toBe(oldFingerprint);
 
     for (const acceptNewHostKeys of [false, true]) {
-      const err = await transport(path, { acceptNewHostKeys }).connect().then(() => undefined, (e: unknown) => e);
+      const err = await transport(path, { acceptNewHostKeys })
+        .connect()
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
       expect(err).toBeInstanceOf(HostKeyError);
       const message = (err as Error).message;
       expect(message).toMatch(/^HOST KEY CHANGED for node1 \(127\.0\.0\.67:2222\)/);

@@ -21,7 +21,11 @@ let key: string;
 let authorizedKeys: string;
 const pool = new TransportPool();
 
-function transport(name: string, address: string, opts: { bastion?: Bastion; connectTimeoutMs?: number; knownHostsPath?: string; keepaliveIntervalMs?: number } = {}): SshTransport {
+function transport(
+  name: string,
+  address: string,
+  opts: { bastion?: Bastion; connectTimeoutMs?: number; knownHostsPath?: string; keepaliveIntervalMs?: number } = {},
+): SshTransport {
   const host = makeHost(name, address, { port: PORT, identityFile: key, ...(opts.bastion ? { bastion: opts.bastion } : {}) });
   return pool.add(
     new SshTransport(host, {
@@ -95,7 +99,11 @@ describe('through a bastion', () => {
 
   it('shares one bastion login between hosts behind it', async () => {
     trust({ address: BASTION, sshd: bastion }, { address: TARGET, sshd: target });
-    const logins = () => bastion.log().split('\n').filter((l) => l.includes('Accepted publickey')).length;
+    const logins = () =>
+      bastion
+        .log()
+        .split('\n')
+        .filter((l) => l.includes('Accepted publickey')).length;
     const before = logins();
     const [a, b] = [transport('node-a', TARGET, { bastion: via }), transport('node-b', TARGET, { bastion: via })];
     await Promise.all([a.connect(), b.connect()]);
@@ -106,7 +114,12 @@ describe('through a bastion', () => {
 
   it("checks the bastion's own host key", async () => {
     trust({ address: TARGET, sshd: target });
-    const err = await transport('node1', TARGET, { bastion: via }).connect().then(() => undefined, (e: unknown) => e);
+    const err = await transport('node1', TARGET, { bastion: via })
+      .connect()
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(err).toBeInstanceOf(HostKeyError);
     expect((err as HostKeyError).host).toBe('node1');
     expect((err as Error).message).toMatch(/^unknown host key for bastion 127\.0\.0\.62:2222: /);
@@ -137,7 +150,10 @@ describe('connection problems', () => {
       let started: () => void = () => undefined;
       const isStarted = new Promise<void>((resolve) => (started = resolve));
       const run = t.runScript('# k8sprep phase prepare (Prepare the host) for host node1\necho started\nsleep 600\n', [], { onStdoutLine: () => started() });
-      const outcome = run.then(() => 'resolved', (e: unknown) => e);
+      const outcome = run.then(
+        () => 'resolved',
+        (e: unknown) => e,
+      );
       await isStarted;
       // The listener and every session process it forked, by PID.
       for (const pid of [sshd.pid, ...descendants(sshd.pid)]) killQuietly(pid, 'SIGKILL');
@@ -157,7 +173,12 @@ describe('connection problems', () => {
     await new Promise<void>((resolve) => server.listen(PORT, '127.0.0.64', resolve));
     try {
       // The message is the connect timer's own: the timeout fired, nothing else ended the attempt.
-      const err = await transport('node1', '127.0.0.64', { connectTimeoutMs: 1000 }).connect().then(() => undefined, (e: unknown) => e);
+      const err = await transport('node1', '127.0.0.64', { connectTimeoutMs: 1000 })
+        .connect()
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
       expect(err).toBeInstanceOf(TransportError);
       expect((err as Error).message).toBe('connecting to node1 (127.0.0.64:2222) timed out after 1000 ms (no SSH handshake and login in that time)');
     } finally {
@@ -167,7 +188,12 @@ describe('connection problems', () => {
   });
 
   it('says the connection was refused when nothing listens', async () => {
-    const err = await transport('node1', '127.0.0.65').connect().then(() => undefined, (e: unknown) => e);
+    const err = await transport('node1', '127.0.0.65')
+      .connect()
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(err).toBeInstanceOf(TransportError);
     expect((err as Error).message).toBe('cannot connect to node1 (127.0.0.65:2222): connection refused');
   });

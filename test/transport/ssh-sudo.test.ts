@@ -26,17 +26,16 @@ let passwordSshd: TestSshd;
 let kbdSshd: TestSshd;
 const pool = new TransportPool();
 
-function transport(
-  user: TestUser,
-  ssh: { identityFile?: string; passwordEnv?: string; port?: number },
-  opts: Partial<SshTransportOptions> = {},
-): SshTransport {
+function transport(user: TestUser, ssh: { identityFile?: string; passwordEnv?: string; port?: number }, opts: Partial<SshTransportOptions> = {}): SshTransport {
   const host = makeHost('node1', ADDRESS, { user: user.name, port: PASSWORD_PORT, ...ssh });
   return pool.add(new SshTransport(host, { acceptNewHostKeys: false, prompts: noPrompts(), home, env: {}, connectTimeoutMs: 8000, ...opts }));
 }
 
 async function failure(p: Promise<unknown>): Promise<Error> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(TransportError);
   return err as Error;
 }
@@ -76,7 +75,7 @@ afterAll(async () => {
   removeDir(dir);
 });
 
-test('the test users exist only inside the sshds\' namespaces', () => {
+test("the test users exist only inside the sshds' namespaces", () => {
   expect(spawnSync('id', [admin.name]).status).not.toBe(0);
 });
 

@@ -27,7 +27,11 @@ function ownStderr(lines: readonly string[]): string[] {
   return lines.filter((l) => !/^sudo: unable to resolve host /.test(l));
 }
 
-function transport(target: TestHost, user: string, opts: { passwordEnv?: string; env?: NodeJS.ProcessEnv; home?: string; keepaliveIntervalMs?: number } = {}): Transport {
+function transport(
+  target: TestHost,
+  user: string,
+  opts: { passwordEnv?: string; env?: NodeJS.ProcessEnv; home?: string; keepaliveIntervalMs?: number } = {},
+): Transport {
   const host = makeHost(target.name, target.address, { user, ...(opts.passwordEnv ? { passwordEnv: opts.passwordEnv } : {}) });
   return pool.add(
     createTransport(host, {
@@ -78,7 +82,12 @@ it('admin with NOPASSWD sudo and a password configured: the password line is not
 });
 
 it('admin whose sudo needs a password, without one: a clear error', async () => {
-  const err = await transport(pw, 'admin').runScript('id -u\n', []).then(() => undefined, (e: unknown) => e);
+  const err = await transport(pw, 'admin')
+    .runScript('id -u\n', [])
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    );
   expect(err).toBeInstanceOf(TransportError);
   expect((err as Error).message).toMatch(/^sudo on tr-pw needs a password for user admin: set ssh\.passwordEnv .* or pass --ask-pass/);
 });
@@ -101,7 +110,10 @@ it('a host whose sshd dies mid-script fails that run with TransportError, from t
   const t = transport(nopw, 'root', { keepaliveIntervalMs: 0 });
   let started: () => void = () => undefined;
   const isStarted = new Promise<void>((resolve) => (started = resolve));
-  const outcome = t.runScript('echo started\nsleep 600\n', [], { onStdoutLine: () => started() }).then(() => 'resolved', (e: unknown) => e);
+  const outcome = t.runScript('echo started\nsleep 600\n', [], { onStdoutLine: () => started() }).then(
+    () => 'resolved',
+    (e: unknown) => e,
+  );
   await isStarted;
   // The harness kills sshd and the host's sessions; whether it then reports stragglers is its own business.
   const stopped = nopw.stopSshd().catch((e: unknown) => e);

@@ -38,7 +38,6 @@ beforeAll(async () => {
 
 afterEach(() => pool.closeAll());
 
-
 afterAll(async () => {
   await sshd?.stop();
   removeDir(dir);
@@ -99,7 +98,11 @@ describe('SshTransport (key auth as root)', () => {
 
   it('reuses one connection for every script', async () => {
     const t = transport();
-    const accepted = () => sshd.log().split('\n').filter((l) => l.includes('Accepted publickey')).length;
+    const accepted = () =>
+      sshd
+        .log()
+        .split('\n')
+        .filter((l) => l.includes('Accepted publickey')).length;
     const before = accepted();
     const seen: string[] = [];
     for (let i = 0; i < 3; i++) {
@@ -135,7 +138,10 @@ describe('SshTransport (key auth as root)', () => {
         if (pids.length === 2) started();
       },
     });
-    const outcome = run.then(() => 'resolved', (err: Error) => err);
+    const outcome = run.then(
+      () => 'resolved',
+      (err: Error) => err,
+    );
     await isStarted;
     expect(pids.map(isRunning)).toEqual([true, true]);
     await t.close();

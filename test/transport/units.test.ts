@@ -102,15 +102,29 @@ describe('interactivePrompts', () => {
         return `answer to ${m}`;
       },
     });
-    const answers = await Promise.all([prompts.keyPassphrase('/k1'), prompts.keyPassphrase('/k2'), prompts.keyPassphrase('/k1'), prompts.password(), prompts.password()]);
-    expect(answers).toEqual(['answer to Passphrase for /k1:', 'answer to Passphrase for /k2:', 'answer to Passphrase for /k1:', 'answer to SSH/sudo password:', 'answer to SSH/sudo password:']);
+    const answers = await Promise.all([
+      prompts.keyPassphrase('/k1'),
+      prompts.keyPassphrase('/k2'),
+      prompts.keyPassphrase('/k1'),
+      prompts.password(),
+      prompts.password(),
+    ]);
+    expect(answers).toEqual([
+      'answer to Passphrase for /k1:',
+      'answer to Passphrase for /k2:',
+      'answer to Passphrase for /k1:',
+      'answer to SSH/sudo password:',
+      'answer to SSH/sudo password:',
+    ]);
     expect(asked).toHaveLength(3);
   });
 
   it('without --ask-pass has no password; without a terminal says what to set', async () => {
     expect(await interactivePrompts({ askPass: false, isTTY: true, ask: () => Promise.reject(new Error('no')) }).password()).toBeUndefined();
     const noTty = interactivePrompts({ askPass: true, isTTY: false });
-    await expect(noTty.keyPassphrase('/k')).rejects.toThrow('/k is encrypted and there is no terminal to ask for its passphrase: set K8SPREP_SSH_KEY_PASSPHRASE');
+    await expect(noTty.keyPassphrase('/k')).rejects.toThrow(
+      '/k is encrypted and there is no terminal to ask for its passphrase: set K8SPREP_SSH_KEY_PASSPHRASE',
+    );
     await expect(noTty.password()).rejects.toThrow(/--ask-pass needs a terminal/);
   });
 

@@ -82,11 +82,19 @@ export function clusterObject(a: InitAnswers, placeholders = false): Record<stri
         cni: a.cni,
       },
       ...(a.endpoint
-        ? { controlPlaneEndpoint: { host: a.endpoint.host ?? (placeholders ? '192.0.2.1' : undefined), port: a.endpoint.port, loadBalancer: a.endpoint.loadBalancer } }
+        ? {
+            controlPlaneEndpoint: {
+              host: a.endpoint.host ?? (placeholders ? '192.0.2.1' : undefined),
+              port: a.endpoint.port,
+              loadBalancer: a.endpoint.loadBalancer,
+            },
+          }
         : {}),
       mirrors: {
         packages: a.mirrors,
-        ...(aliyun ? { registries: Object.fromEntries(Object.entries(CHINA_REGISTRY_MIRRORS).map(([r, url]) => [r, [url]])), binaries: CHINA_BINARY_MIRROR } : {}),
+        ...(aliyun
+          ? { registries: Object.fromEntries(Object.entries(CHINA_REGISTRY_MIRRORS).map(([r, url]) => [r, [url]])), binaries: CHINA_BINARY_MIRROR }
+          : {}),
       },
       ssh: { user: a.sshUser, ...(a.sshKey ? { identityFile: a.sshKey } : {}) },
       hosts,

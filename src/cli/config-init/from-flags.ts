@@ -75,7 +75,8 @@ function toFlagProblem(p: InputProblem, flags: InitFlags): InputProblem {
 /** With --yes: the answers, or InputError naming the flags (exit 2). */
 export function answersForYes(flags: InitFlags): InitAnswers {
   if (!flags.host || flags.host.length === 0) throw InputError.single('--host', `is required with --yes: once per host, ${HOST_FORMAT}`);
-  if (flags['load-balancer'] !== undefined && flags.endpoint === undefined) throw InputError.single('--load-balancer', 'needs --endpoint (the address it serves)');
+  if (flags['load-balancer'] !== undefined && flags.endpoint === undefined)
+    throw InputError.single('--load-balancer', 'needs --endpoint (the address it serves)');
   const a = answersFromFlags(flags);
   const problems = answerProblems(a, false);
   if (problems.length > 0) throw new InputError(problems.map((p) => toFlagProblem(p, flags)));

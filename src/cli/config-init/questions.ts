@@ -17,7 +17,13 @@ export async function askAnswers(defaults: InitAnswers, say: (line: string) => v
   const a: InitAnswers = { ...defaults, hosts: [] };
   const text = (v: string) => v.trim();
 
-  a.name = text(await input({ message: 'Cluster name (names the state directory .k8sprep/<name>)', default: defaults.name, validate: (v) => checkAnswer({ ...a, name: text(v) }, 'metadata.name') }));
+  a.name = text(
+    await input({
+      message: 'Cluster name (names the state directory .k8sprep/<name>)',
+      default: defaults.name,
+      validate: (v) => checkAnswer({ ...a, name: text(v) }, 'metadata.name'),
+    }),
+  );
   a.version = text(
     await input({
       message: `Kubernetes version (${VERSION_RANGES})`,
@@ -33,7 +39,11 @@ export async function askAnswers(defaults: InitAnswers, say: (line: string) => v
     const withHost = (h: HostAnswer): InitAnswers => ({ ...a, hosts: [...a.hosts, h] });
     const host: HostAnswer = {};
     host.name = text(
-      await input({ message: `Host ${i + 1}: name (the node name)`, default: offered?.name ?? `node${i + 1}`, validate: (v) => checkAnswer(withHost({ name: text(v) }), `${at}.name`) }),
+      await input({
+        message: `Host ${i + 1}: name (the node name)`,
+        default: offered?.name ?? `node${i + 1}`,
+        validate: (v) => checkAnswer(withHost({ name: text(v) }), `${at}.name`),
+      }),
     );
     host.address = text(
       await input({
@@ -46,7 +56,10 @@ export async function askAnswers(defaults: InitAnswers, say: (line: string) => v
     host.roles = await checkbox<Role>({
       message: `Host ${i + 1} (${host.name}): roles`,
       choices: (['control-plane', 'worker'] as const).map((role) => ({ value: role, checked: firstOrOffered(role) })),
-      validate: (chosen) => (chosen.length === 0 ? 'choose at least one role (space toggles, enter accepts)' : checkAnswer(withHost({ ...host, roles: chosen.map((c) => c.value) }), `${at}.roles`)),
+      validate: (chosen) =>
+        chosen.length === 0
+          ? 'choose at least one role (space toggles, enter accepts)'
+          : checkAnswer(withHost({ ...host, roles: chosen.map((c) => c.value) }), `${at}.roles`),
     });
     for (;;) {
       const os = await select<OsId | 'detect'>({
@@ -115,7 +128,13 @@ export async function askAnswers(defaults: InitAnswers, say: (line: string) => v
     ],
     default: defaults.mirrors,
   });
-  a.sshUser = text(await input({ message: 'SSH user (not root: scripts run through sudo)', default: defaults.sshUser, validate: (v) => checkAnswer({ ...a, sshUser: text(v) }, 'spec.ssh.user') }));
+  a.sshUser = text(
+    await input({
+      message: 'SSH user (not root: scripts run through sudo)',
+      default: defaults.sshUser,
+      validate: (v) => checkAnswer({ ...a, sshUser: text(v) }, 'spec.ssh.user'),
+    }),
+  );
   const key = text(
     await input({
       message: 'SSH private key file (empty: ssh-agent, ~/.ssh/config, ~/.ssh/id_ed25519)',

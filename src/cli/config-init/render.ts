@@ -55,7 +55,7 @@ export function renderClusterFile(a: InitAnswers, writtenOn: Date, schemaRef?: s
     aliyun
       ? line(`    imageRepository: ${ALIYUN_IMAGE_REPOSITORY}`, "kubeadm's images from aliyun's mirror (reachable in China)")
       : line(`    imageRepository: ${UPSTREAM_IMAGE_REPOSITORY}`, "kubeadm's own registry"),
-    line('    podSubnet: 10.244.0.0/16', 'default; must not overlap the hosts\' network'),
+    line('    podSubnet: 10.244.0.0/16', "default; must not overlap the hosts' network"),
     line('    serviceSubnet: 10.96.0.0/12', 'default; its first address is the kubernetes service'),
     line('    proxyMode: ipvs', 'default: ipvs | iptables | nftables (1.31+, not on CentOS 7)'),
     line(`    cni: ${a.cni}`, CNI_NOTE[a.cni]),
@@ -73,7 +73,7 @@ export function renderClusterFile(a: InitAnswers, writtenOn: Date, schemaRef?: s
       out.push(
         line(`    host: ${scalar(e.host ?? '')}`, 'virtual IP keepalived moves between the control planes: a free address on their network'),
         line(`    port: ${e.port}`, 'haproxy runs beside the apiservers (6443), so another port'),
-        line('    loadBalancer: keepalived-haproxy', 'VRRP + haproxy health checks, as in kubeadm\'s HA guide'),
+        line('    loadBalancer: keepalived-haproxy', "VRRP + haproxy health checks, as in kubeadm's HA guide"),
         line('    # virtualRouterId: 51', 'default; keepalived: must be unique on the network segment'),
       );
     } else {
@@ -90,11 +90,11 @@ export function renderClusterFile(a: InitAnswers, writtenOn: Date, schemaRef?: s
       line('    packages: aliyun', 'yum repositories from mirrors.aliyun.com (CentOS 7)'),
       line('    registries:', 'containerd pulls these registries through mirrors in China'),
       ...Object.entries(CHINA_REGISTRY_MIRRORS).map(([registry, url]) => `      ${registry}: [${url}]`),
-      line(`    binaries: ${CHINA_BINARY_MIRROR}`, "Arch: release binaries when its repository has another version"),
+      line(`    binaries: ${CHINA_BINARY_MIRROR}`, 'Arch: release binaries when its repository has another version'),
     );
   } else {
     out.push(
-      line('    packages: upstream', 'the distributions\' and pkgs.k8s.io\'s own repositories'),
+      line('    packages: upstream', "the distributions' and pkgs.k8s.io's own repositories"),
       line('    # registries: {docker.io: [https://mirror.example]}', 'containerd mirrors, if you need any'),
     );
   }
@@ -102,12 +102,17 @@ export function renderClusterFile(a: InitAnswers, writtenOn: Date, schemaRef?: s
     '  ssh:',
     line(`    user: ${scalar(a.sshUser)}`, a.sshUser === 'root' ? 'logs in as root' : 'not root: the scripts run through sudo (-n, or -S with --ask-pass)'),
     a.sshKey
-      ? line(`    identityFile: ${scalar(a.sshKey)}`, 'then ssh-agent, then ~/.ssh/config\'s IdentityFile')
+      ? line(`    identityFile: ${scalar(a.sshKey)}`, "then ssh-agent, then ~/.ssh/config's IdentityFile")
       : line('    # identityFile: ~/.ssh/id_ed25519', 'none given: ssh-agent, ~/.ssh/config, then ~/.ssh/id_ed25519 / id_rsa'),
     line('  hosts:', 'the node names are the host names; os is read over SSH when absent'),
   );
   for (const h of a.hosts) {
-    const fields = [`name: ${scalar(h.name ?? '')}`, `address: ${scalar(h.address ?? '')}`, `roles: [${(h.roles ?? []).join(', ')}]`, ...(h.os ? [`os: ${h.os}`] : [])];
+    const fields = [
+      `name: ${scalar(h.name ?? '')}`,
+      `address: ${scalar(h.address ?? '')}`,
+      `roles: [${(h.roles ?? []).join(', ')}]`,
+      ...(h.os ? [`os: ${h.os}`] : []),
+    ];
     out.push(`    - {${fields.join(', ')}}`);
   }
   return `${out.join('\n')}\n`;

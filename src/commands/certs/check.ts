@@ -37,7 +37,8 @@ export default class CertsCheck extends BaseCommand {
   static override flags = {
     ...configFlag,
     dir: Flags.string({
-      description: "k8sprep's PKI directory (with nodes/) or a kubeadm /etc/kubernetes tree (with pki/) [default: .k8sprep/<cluster>/pki beside the cluster file]",
+      description:
+        "k8sprep's PKI directory (with nodes/) or a kubeadm /etc/kubernetes tree (with pki/) [default: .k8sprep/<cluster>/pki beside the cluster file]",
       helpValue: 'DIR',
       exclusive: ['remote'],
     }),

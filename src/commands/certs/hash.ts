@@ -9,7 +9,8 @@ import { caCertHash, defaultPkiDir } from '../../pki/index.js';
 
 export default class CertsHash extends BaseCommand {
   static override summary = "Print kubeadm's discovery-token-ca-cert-hash of the cluster CA";
-  static override description = '`sha256:` + hex SHA-256 of the CA certificate\'s DER SubjectPublicKeyInfo, as `kubeadm join --discovery-token-ca-cert-hash` expects.';
+  static override description =
+    "`sha256:` + hex SHA-256 of the CA certificate's DER SubjectPublicKeyInfo, as `kubeadm join --discovery-token-ca-cert-hash` expects.";
   static override examples = ['<%= config.bin %> certs hash -c cluster.yaml', '<%= config.bin %> certs hash --ca-cert /etc/kubernetes/pki/ca.crt'];
   static override flags = {
     ...configFlag,
@@ -28,7 +29,10 @@ export default class CertsHash extends BaseCommand {
     try {
       text = await readFile(path, 'utf8');
     } catch (err) {
-      throw InputError.single(flag, `${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file (run `k8sprep certs generate` first?)' : 'cannot read'}`);
+      throw InputError.single(
+        flag,
+        `${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file (run `k8sprep certs generate` first?)' : 'cannot read'}`,
+      );
     }
     try {
       this.log(caCertHash(text));

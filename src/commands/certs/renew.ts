@@ -19,10 +19,10 @@ export default class CertsRenew extends BaseCommand {
   static override summary = 'Re-issue every leaf certificate and kubeconfig on the control planes, one at a time';
   static override description =
     'On every control plane (or --hosts), one after the other: read the certificates and kubeconfigs over SSH, ' +
-    're-issue each with the same subject, SANs and usages, a new key and the cluster\'s certValidity (or --validity), ' +
-    'signed by the CA (from .k8sprep/<cluster>/pki when it matches the host\'s, else the host\'s own, in memory only); ' +
+    "re-issue each with the same subject, SANs and usages, a new key and the cluster's certValidity (or --validity), " +
+    "signed by the CA (from .k8sprep/<cluster>/pki when it matches the host's, else the host's own, in memory only); " +
     'back up /etc/kubernetes/pki and the kubeconfigs to /var/lib/k8sprep/backup/<run-id>/, swap the files in ' +
-    '(atomically, same owner and mode), restart the static pods and wait for the apiserver\'s /healthz before the ' +
+    "(atomically, same owner and mode), restart the static pods and wait for the apiserver's /healthz before the " +
     'next host. CAs and sa keys are never touched. A failure stops the roll-out there. An interrupted renewal is ' +
     'finished (forward or back) by the next run. Exit 0 all renewed, 1 a host failed, 2 bad input.';
   static override examples = [
@@ -58,7 +58,8 @@ export default class CertsRenew extends BaseCommand {
     const runId = newRunId();
     const dryRun = flags['dry-run'];
     const interrupt = handleInterrupts(
-      () => 'interrupted (Ctrl-C): ending the running script; a host past its commit point finishes its renewal by itself (or at the next certs renew); the summary follows (Ctrl-C again quits at once)',
+      () =>
+        'interrupted (Ctrl-C): ending the running script; a host past its commit point finishes its renewal by itself (or at the next certs renew); the summary follows (Ctrl-C again quits at once)',
     );
     // --json and --quiet print no progress; --quiet ends with the failures and the verdict only.
     const quiet = flags.json || flags.quiet;
@@ -94,7 +95,11 @@ export default class CertsRenew extends BaseCommand {
       const summary = action.summary();
       const failures = summary.hosts.filter((h) => h.status === 'failed').map((h) => `${h.host}: FAILED in ${h.failedStep ?? '?'}: ${h.error ?? 'failed'}\n`);
       const full = formatRenewSummary(summary);
-      const text = flags.json ? `${JSON.stringify(summary, null, 2)}\n` : flags.quiet ? `${failures.join('')}${full.trimEnd().split('\n').at(-1) ?? ''}\n` : full;
+      const text = flags.json
+        ? `${JSON.stringify(summary, null, 2)}\n`
+        : flags.quiet
+          ? `${failures.join('')}${full.trimEnd().split('\n').at(-1) ?? ''}\n`
+          : full;
       // A dry run's stdout is the scripts alone.
       (dryRun ? process.stderr : process.stdout).write(dryRun || flags.quiet ? text : `\n${text}`);
       if (interrupt.signal.aborted) this.exit(INTERRUPTED_EXIT);

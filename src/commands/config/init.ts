@@ -32,15 +32,29 @@ export default class ConfigInit extends BaseCommand {
     name: Flags.string({ description: `cluster name [default: ${DEFAULT_NAME}]`, helpValue: 'NAME', helpGroup: 'ANSWERS' }),
     version: Flags.string({ description: 'Kubernetes version [default: the newest both OSes run]', helpValue: 'X.Y.Z', helpGroup: 'ANSWERS' }),
     host: Flags.string({ description: `a host, once per host: ${HOST_FORMAT}`, helpValue: 'NAME,ADDRESS,ROLES,OS', multiple: true, helpGroup: 'ANSWERS' }),
-    endpoint: Flags.string({ description: 'API endpoint with several control planes: the virtual IP (or the external load balancer\'s address)', helpValue: 'ADDRESS', helpGroup: 'ANSWERS' }),
+    endpoint: Flags.string({
+      description: "API endpoint with several control planes: the virtual IP (or the external load balancer's address)",
+      helpValue: 'ADDRESS',
+      helpGroup: 'ANSWERS',
+    }),
     'load-balancer': Flags.string({
       description: 'what serves the endpoint [default: kube-vip]',
       options: ['kube-vip', 'keepalived-haproxy', 'external'],
       helpValue: 'kube-vip|keepalived-haproxy|external',
       helpGroup: 'ANSWERS',
     }),
-    cni: Flags.string({ description: 'pod network [default: calico]', options: ['calico', 'flannel', 'none'], helpValue: 'calico|flannel|none', helpGroup: 'ANSWERS' }),
-    mirrors: Flags.string({ description: 'aliyun (with China registry mirrors) or upstream [default: aliyun]', options: ['aliyun', 'upstream'], helpValue: 'aliyun|upstream', helpGroup: 'ANSWERS' }),
+    cni: Flags.string({
+      description: 'pod network [default: calico]',
+      options: ['calico', 'flannel', 'none'],
+      helpValue: 'calico|flannel|none',
+      helpGroup: 'ANSWERS',
+    }),
+    mirrors: Flags.string({
+      description: 'aliyun (with China registry mirrors) or upstream [default: aliyun]',
+      options: ['aliyun', 'upstream'],
+      helpValue: 'aliyun|upstream',
+      helpGroup: 'ANSWERS',
+    }),
     'ssh-user': Flags.string({ description: 'SSH user [default: root]', helpValue: 'USER', helpGroup: 'ANSWERS' }),
     'ssh-key': Flags.string({ description: 'SSH private key file [default: ssh-agent, ~/.ssh/config]', helpValue: 'FILE', helpGroup: 'ANSWERS' }),
   };
@@ -54,7 +68,8 @@ export default class ConfigInit extends BaseCommand {
     if (flags.yes) {
       answers = answersForYes(flags);
     } else {
-      if (!process.stdin.isTTY || !process.stdout.isTTY) throw InputError.single('--yes', 'no terminal to ask the questions on: give the answers as flags with --yes (see --help)');
+      if (!process.stdin.isTTY || !process.stdout.isTTY)
+        throw InputError.single('--yes', 'no terminal to ask the questions on: give the answers as flags with --yes (see --help)');
       const defaults = answersFromFlags(flags);
       try {
         answers = await askAnswers(defaults, (line) => this.log(line));
@@ -75,7 +90,8 @@ export default class ConfigInit extends BaseCommand {
     const schemaDone = await updateSchemaFile(schemaPath, schemaState);
     if (schemaDone === 'written') this.log(`wrote ${schemaShown}: the cluster file's JSON Schema, which its first line points editors at`);
     if (schemaDone === 'replaced') this.log(`replaced ${schemaShown} (another k8sprep version's schema) with this version's`);
-    if (schemaState === 'foreign') process.stderr.write(`note: ${schemaShown} is not k8sprep's schema: left as it is, and ${shown} names no schema (k8sprep config schema prints it)\n`);
+    if (schemaState === 'foreign')
+      process.stderr.write(`note: ${schemaShown} is not k8sprep's schema: left as it is, and ${shown} names no schema (k8sprep config schema prints it)\n`);
     this.log(`next: k8sprep config validate${flags.config ? ` -c ${shown}` : ''}; k8sprep node init --dry-run${flags.config ? ` -c ${shown}` : ''}`);
   }
 }

@@ -15,19 +15,26 @@ function clusterOfVersion(version: string): Cluster {
     metadata: { name: 'images' },
     spec: { kubernetes: { version }, hosts: [{ name: 'images', address: 'local', roles: ['control-plane'] }] },
   };
-  return validateClusterObject(raw, (problems) => problems.map((p) => ({ path: formatPath(p.path) === 'spec.kubernetes.version' ? '--version' : formatPath(p.path), reason: p.reason })));
+  return validateClusterObject(raw, (problems) =>
+    problems.map((p) => ({ path: formatPath(p.path) === 'spec.kubernetes.version' ? '--version' : formatPath(p.path), reason: p.reason })),
+  );
 }
 
 /** The repository without registry or tag, so same-named images stay apart: `docker.io/calico/node:v3.29.4` -> `calico/node`. */
 function addonComponent(image: string): string {
-  return image.replace(/:[^/]*$/, '').split('/').slice(1).join('/').replace(/^library\//, '');
+  return image
+    .replace(/:[^/]*$/, '')
+    .split('/')
+    .slice(1)
+    .join('/')
+    .replace(/^library\//, '');
 }
 
 export default class ImagesList extends BaseCommand {
   static override summary = "The images kubeadm needs for the cluster's version, from its image repository";
   static override description =
-    'One image per line: kubeadm\'s, in the order `kubeadm config images list` prints them, from spec.kubernetes.imageRepository, ' +
-    'then the load balancer\'s and the CNI\'s (upstream names; spec.mirrors.registries makes them pullable) ' +
+    "One image per line: kubeadm's, in the order `kubeadm config images list` prints them, from spec.kubernetes.imageRepository, " +
+    "then the load balancer's and the CNI's (upstream names; spec.mirrors.registries makes them pullable) " +
     '(with --version: the default, registry.aliyuncs.com/google_containers). Contacts no host: the versions come from ' +
     'the table of kubeadm releases built into k8sprep. For a patch release newer than that table, a note on stderr ' +
     'says the tags are the last known ones (hosts pull what their installed kubeadm lists).';

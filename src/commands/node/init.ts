@@ -33,24 +33,21 @@ export default class NodeInit extends BaseCommand {
     if (prepOnly && flags.wait !== undefined) throw InputError.single('--wait', 'cannot be combined with --prep-only (nothing waits for nodes)');
     const waitSeconds = Math.round(durationFlagHours('wait', flags.wait ?? '10m') * 3600);
     if (waitSeconds < 1) throw InputError.single('--wait', 'must be at least 1s');
-    const code = await runHostCommand(
-      flags,
-      (cluster) => ({
-        phases: nodeInitPhases({ prepOnly }),
-        ...(prepOnly
-          ? {}
-          : {
-              prepare: async () => {
-                const prepared = await prepareLocalState(cluster);
-                if (!flags.quiet && (flags['dry-run'] || !flags.json)) {
-                  const made = prepared.created.length ? `made ${prepared.created.length} file(s)` : 'nothing to make';
-                  process.stderr.write(`note: local state in ${cluster.stateDir} (PKI, bootstrap token) is ready before any host is contacted: ${made}\n`);
-                }
-                return { secrets: prepared.secrets, bootstrap: { state: prepared.state, waitSeconds, initHost: cluster.firstControlPlane.name } };
-              },
-            }),
-      }),
-    );
+    const code = await runHostCommand(flags, (cluster) => ({
+      phases: nodeInitPhases({ prepOnly }),
+      ...(prepOnly
+        ? {}
+        : {
+            prepare: async () => {
+              const prepared = await prepareLocalState(cluster);
+              if (!flags.quiet && (flags['dry-run'] || !flags.json)) {
+                const made = prepared.created.length ? `made ${prepared.created.length} file(s)` : 'nothing to make';
+                process.stderr.write(`note: local state in ${cluster.stateDir} (PKI, bootstrap token) is ready before any host is contacted: ${made}\n`);
+              }
+              return { secrets: prepared.secrets, bootstrap: { state: prepared.state, waitSeconds, initHost: cluster.firstControlPlane.name } };
+            },
+          }),
+    }));
     if (code !== 0) this.exit(code);
   }
 }

@@ -9,10 +9,10 @@ import { prepareLocalState } from '../../state/local-state.js';
 export default class NodeJoin extends BaseCommand {
   static override summary = 'Prepare hosts of the cluster file and join them to the running cluster';
   static override description =
-    'For hosts already in the cluster file but not yet in the cluster (--hosts): preflight (compared with the cluster\'s hosts: ' +
-    'unique names, machine ids, MACs; agreeing clocks), a check that the cluster answers with the local PKI\'s CA (nothing ' +
+    "For hosts already in the cluster file but not yet in the cluster (--hosts): preflight (compared with the cluster's hosts: " +
+    "unique names, machine ids, MACs; agreeing clocks), a check that the cluster answers with the local PKI's CA (nothing " +
     'changes otherwise), host preparation, for control planes their certificates from the local PKI and the load balancer, ' +
-    'the existing hosts updated (/etc/hosts, haproxy\'s backends), the bootstrap token re-created when it expired, control ' +
+    "the existing hosts updated (/etc/hosts, haproxy's backends), the bootstrap token re-created when it expired, control " +
     'planes joined one at a time and workers in parallel, and the new nodes waited for until Ready (--wait). A host that is ' +
     'already a node is left as it is. Exit 0 all joined, 1 a host failed, 2 bad input.';
   static override examples = [
@@ -32,14 +32,18 @@ export default class NodeJoin extends BaseCommand {
     if (waitSeconds < 1) throw InputError.single('--wait', 'must be at least 1s');
     const code = await runHostCommand(flags, (cluster, hosts) => {
       if (!cluster.controlPlanes.some((h) => !hosts.includes(h))) {
-        throw InputError.single('--hosts', `names every control plane (${cluster.controlPlanes.map((h) => h.name).join(', ')}): a join needs a running control plane to join; use node init to make the cluster`);
+        throw InputError.single(
+          '--hosts',
+          `names every control plane (${cluster.controlPlanes.map((h) => h.name).join(', ')}): a join needs a running control plane to join; use node init to make the cluster`,
+        );
       }
       return {
         phases: nodeJoinPhases(),
         contacts: cluster.hosts,
         prepare: async () => {
           const prepared = await prepareLocalState(cluster);
-          if (!flags.quiet && !flags.json) process.stderr.write(`note: local state in ${cluster.stateDir} (PKI, bootstrap token) is ready before any host is contacted\n`);
+          if (!flags.quiet && !flags.json)
+            process.stderr.write(`note: local state in ${cluster.stateDir} (PKI, bootstrap token) is ready before any host is contacted\n`);
           return { secrets: prepared.secrets, bootstrap: { state: prepared.state, waitSeconds, waitFor: hosts.map((h) => h.name) } };
         },
       };

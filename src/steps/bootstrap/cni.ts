@@ -53,7 +53,7 @@ function plan(ctx: StepContext): CniPlan {
 function setPodCidr(p: CniPlan, podSubnet: string): string[] {
   if (p.cni === 'calico') {
     return [
-      '# calico.yaml ships these two lines commented out (12 spaces in): uncomment them, with the cluster\'s pod CIDR.',
+      "# calico.yaml ships these two lines commented out (12 spaces in): uncomment them, with the cluster's pod CIDR.",
       'grep -q \'^ *# - name: CALICO_IPV4POOL_CIDR$\' "$1" || k8sprep_die "the calico manifest has no commented CALICO_IPV4POOL_CIDR entry to set the pod CIDR in"',
       // | as the delimiter: the CIDR has a slash.
       `sed -i -e '/^ *# - name: CALICO_IPV4POOL_CIDR$/{s/# - name/- name/;n;s|^\\( *\\)#   value: .*|\\1  value: "${podSubnet}"|}' "$1"`,
@@ -73,7 +73,15 @@ export const cniStep: Step = {
   appliesTo: (ctx) => ctx.cluster.kubernetes.cni !== 'none',
   helpers: (ctx) => {
     const p = plan(ctx);
-    return [KUBECTL, ['# k8sprep_cni_patch FILE: the pod CIDR set in the downloaded manifest.', 'k8sprep_cni_patch() {', ...setPodCidr(p, ctx.cluster.kubernetes.podSubnet).map((l) => `  ${l}`), '}'].join('\n')];
+    return [
+      KUBECTL,
+      [
+        '# k8sprep_cni_patch FILE: the pod CIDR set in the downloaded manifest.',
+        'k8sprep_cni_patch() {',
+        ...setPodCidr(p, ctx.cluster.kubernetes.podSubnet).map((l) => `  ${l}`),
+        '}',
+      ].join('\n'),
+    ];
   },
   check: (ctx) => {
     const p = plan(ctx);
@@ -85,7 +93,7 @@ export const cniStep: Step = {
       'local tmp sum',
       'tmp=$(mktemp)',
       `curl -fsSL --retry 3 --retry-delay 2 --max-time 120 -o "$tmp" ${shq(p.url)} || { rm -f "$tmp"; k8sprep_die ${shq(`downloading ${p.url} failed`)}; }`,
-      "sum=$(sha256sum \"$tmp\" | awk '{print $1}')",
+      'sum=$(sha256sum "$tmp" | awk \'{print $1}\')',
       p.sha256
         ? `[ "$sum" = ${p.sha256} ] || { rm -f "$tmp"; k8sprep_die ${shq(`${p.url} has sha256 `)}"$sum"${shq(`, not the expected ${p.sha256}: refusing to apply it (a changed upstream file or a bad mirror)`)}; }`
         : `k8sprep_fact ${MANIFEST_FACT} "$sum ${p.url}"`,

@@ -23,9 +23,13 @@ export function fetchAdminConfScript(hostName: string): string {
 
 export async function fetchAdminConf(session: HostSession, localPath: string): Promise<void> {
   const lines: string[] = [];
-  const result = await session.run({ phase: 'kubeconfig', text: fetchAdminConfScript(session.host.name), readOnly: true, secretOutput: true }, { onStdout: (l) => lines.push(l) });
+  const result = await session.run(
+    { phase: 'kubeconfig', text: fetchAdminConfScript(session.host.name), readOnly: true, secretOutput: true },
+    { onStdout: (l) => lines.push(l) },
+  );
   if (session.isDryRun) return;
-  if (result.code !== 0) throw new HostError(session.host.name, result.messages.at(-1) ?? `reading ${ADMIN_CONF} exited with status ${result.code}`, 'kubeconfig');
+  if (result.code !== 0)
+    throw new HostError(session.host.name, result.messages.at(-1) ?? `reading ${ADMIN_CONF} exited with status ${result.code}`, 'kubeconfig');
   const text = Buffer.from(lines.join(''), 'base64').toString('utf8');
   if (!/^kind: Config$/m.test(text)) throw new HostError(session.host.name, `${ADMIN_CONF} is not a kubeconfig`, 'kubeconfig');
   await writeFileAtomic(localPath, text, { mode: 0o600 });

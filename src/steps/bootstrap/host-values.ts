@@ -14,7 +14,7 @@ export const ADMIN_CONF = '/etc/kubernetes/admin.conf';
 export const KUBELET_CONF = '/etc/kubernetes/kubelet.conf';
 
 /** The awk that prints the `src` address of `ip -4 -o route get` (the address the host sends from). */
-const ROUTE_SOURCE = "awk '{for (i = 1; i < NF; i++) if ($i == \"src\") {print $(i + 1); exit}}'";
+const ROUTE_SOURCE = 'awk \'{for (i = 1; i < NF; i++) if ($i == "src") {print $(i + 1); exit}}\'';
 
 /** A template host's IPv4: the source address of its route to the cluster's endpoint (the interface that reaches the API). */
 function runtimeNodeIp(cluster: Cluster): string[] {
@@ -116,7 +116,12 @@ export const WAIT_READYZ = String.raw`k8sprep_wait_readyz() {
 }`;
 
 /** What `kubeadm init`/`join` leave on a node: any of them without a registered Node is a half-joined node. */
-export const JOIN_LEFTOVERS = [KUBELET_CONF, '/etc/kubernetes/bootstrap-kubelet.conf', '/etc/kubernetes/manifests/kube-apiserver.yaml', '/etc/kubernetes/manifests/etcd.yaml'];
+export const JOIN_LEFTOVERS = [
+  KUBELET_CONF,
+  '/etc/kubernetes/bootstrap-kubelet.conf',
+  '/etc/kubernetes/manifests/kube-apiserver.yaml',
+  '/etc/kubernetes/manifests/etcd.yaml',
+];
 
 /**
  * `k8sprep_registration NAME`: `fresh` (nothing kubeadm leaves is here), `registered` (asked

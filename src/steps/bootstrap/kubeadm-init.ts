@@ -39,16 +39,21 @@ function endpointUrl(ctx: StepContext): string {
 }
 
 const CLUSTER_EXISTS = [
-  '# The cluster exists: this node\'s apiserver is ready and kubeadm\'s cluster-info ConfigMap is there.',
+  "# The cluster exists: this node's apiserver is ready and kubeadm's cluster-info ConfigMap is there.",
   'k8sprep_cluster_exists() {',
-  "  [ \"$(curl -sfk --noproxy '*' --max-time 5 https://127.0.0.1:6443/readyz 2>/dev/null)\" = ok ] &&",
+  '  [ "$(curl -sfk --noproxy \'*\' --max-time 5 https://127.0.0.1:6443/readyz 2>/dev/null)" = ok ] &&',
   '    k8sprep_kubectl -n kube-public get configmap cluster-info -o name >/dev/null 2>&1',
   '}',
 ].join('\n');
 
 function kubeVipSwitch(ctx: StepContext): string[] {
   if (!(ctx.cluster.controlPlaneEndpoint?.loadBalancer === 'kube-vip' && ctx.cluster.vip && needsSuperAdminDuringInit(ctx))) return [];
-  const admin: TemplateSpec = { path: KUBE_VIP_MANIFEST, mode: '600', content: kubeVipManifest(ctx.cluster, '/etc/kubernetes/admin.conf'), fill: { [INTERFACE_PLACEHOLDER]: '$iface' } };
+  const admin: TemplateSpec = {
+    path: KUBE_VIP_MANIFEST,
+    mode: '600',
+    content: kubeVipManifest(ctx.cluster, '/etc/kubernetes/admin.conf'),
+    fill: { [INTERFACE_PLACEHOLDER]: '$iface' },
+  };
   return [
     '# kube-vip held the VIP with super-admin.conf during init; admin.conf has its rights now (kube-vip #684).',
     'local iface',

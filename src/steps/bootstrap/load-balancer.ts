@@ -73,7 +73,12 @@ function keepalivedFiles(ctx: StepContext): { plain: { path: string; mode: strin
       { path: CHECK_APISERVER, mode: '755', content: checkApiserverScript(ctx.cluster) },
       { path: KEEPALIVED_MANIFEST, mode: '600', content: keepalivedManifest() },
     ],
-    conf: { path: KEEPALIVED_CONF, mode: '600', content: keepalivedConfig(ctx.cluster, ctx.host, ctx.secret('keepalived-auth-pass'), vrid), fill: { [INTERFACE_PLACEHOLDER]: '$iface' } },
+    conf: {
+      path: KEEPALIVED_CONF,
+      mode: '600',
+      content: keepalivedConfig(ctx.cluster, ctx.host, ctx.secret('keepalived-auth-pass'), vrid),
+      fill: { [INTERFACE_PLACEHOLDER]: '$iface' },
+    },
   };
 }
 
@@ -84,11 +89,22 @@ export const keepalivedStep: Step = {
   helpers,
   check: (ctx) => {
     const f = keepalivedFiles(ctx);
-    return ['local iface', 'iface=$(k8sprep_address_interface "$(k8sprep_node_ip)")', ...f.plain.map((p) => fileMatches(p, '|| return 1')), templateMatches(f.conf)].join('\n');
+    return [
+      'local iface',
+      'iface=$(k8sprep_address_interface "$(k8sprep_node_ip)")',
+      ...f.plain.map((p) => fileMatches(p, '|| return 1')),
+      templateMatches(f.conf),
+    ].join('\n');
   },
   apply: (ctx) => {
     const f = keepalivedFiles(ctx);
-    return ['local iface', 'iface=$(k8sprep_address_interface "$(k8sprep_node_ip)")', 'mkdir -p /etc/kubernetes/manifests', ...f.plain.map(writeFile), writeTemplate(f.conf)].join('\n');
+    return [
+      'local iface',
+      'iface=$(k8sprep_address_interface "$(k8sprep_node_ip)")',
+      'mkdir -p /etc/kubernetes/manifests',
+      ...f.plain.map(writeFile),
+      writeTemplate(f.conf),
+    ].join('\n');
   },
 };
 
@@ -137,7 +153,7 @@ export const haproxyStep: Step = {
       'mkdir -p /etc/kubernetes/manifests',
       `if ! ${fileMatches(cfg, '; then')}`,
       `  ${writeFile(cfg)}`,
-      "  for id in $(crictl ps -q --name '^haproxy$' 2>/dev/null); do crictl stop \"$id\" >/dev/null; restarted=yes; done",
+      '  for id in $(crictl ps -q --name \'^haproxy$\' 2>/dev/null); do crictl stop "$id" >/dev/null; restarted=yes; done',
       'fi',
       writeFile(manifest),
       'if [ "$restarted" = yes ]; then',

@@ -32,6 +32,10 @@ export const pkiFilesStep: Step = {
   id: 'pki-files',
   title: "Place the cluster's CA material and this control plane's certificates and kubeconfigs",
   appliesTo: (ctx) => ctx.host.isControlPlane,
-  check: (ctx) => placedFiles(ctx).map((f) => fileMatches(f, '|| return 1')).join('\n'),
-  apply: (ctx) => [`mkdir -p ${KUBE_DIR}/pki/etcd`, `chmod 755 ${KUBE_DIR} ${KUBE_DIR}/pki ${KUBE_DIR}/pki/etcd`, ...placedFiles(ctx).map(writeFile)].join('\n'),
+  check: (ctx) =>
+    placedFiles(ctx)
+      .map((f) => fileMatches(f, '|| return 1'))
+      .join('\n'),
+  apply: (ctx) =>
+    [`mkdir -p ${KUBE_DIR}/pki/etcd`, `chmod 755 ${KUBE_DIR} ${KUBE_DIR}/pki ${KUBE_DIR}/pki/etcd`, ...placedFiles(ctx).map(writeFile)].join('\n'),
 };

@@ -11,7 +11,10 @@ import { renderReadScript } from './read.js';
 export async function readHostPki(session: HostSession): Promise<HostPkiFiles> {
   const host = session.host.name;
   const parser = new ReadOutputParser();
-  const result = await session.run({ phase: 'certs-read', text: renderReadScript(host), readOnly: true, secretOutput: true }, { onStdout: (line) => parser.line(line) });
+  const result = await session.run(
+    { phase: 'certs-read', text: renderReadScript(host), readOnly: true, secretOutput: true },
+    { onStdout: (line) => parser.line(line) },
+  );
   if (result.code !== 0) {
     const tail = session.stderrTail.slice(-10);
     throw new HostError(host, `reading /etc/kubernetes exited with status ${result.code}${tail.length ? `: ${tail.join(' | ')}` : ''}`, 'certs-read');

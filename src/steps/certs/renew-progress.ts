@@ -20,7 +20,19 @@ export interface RenewProgress {
 }
 
 export function newProgress(): RenewProgress {
-  return { staged: [], committed: false, replaced: [], swapped: false, manifestsOut: [], manifestsBack: [], stopped: false, started: false, healthy: false, done: false, recovered: [] };
+  return {
+    staged: [],
+    committed: false,
+    replaced: [],
+    swapped: false,
+    manifestsOut: [],
+    manifestsBack: [],
+    stopped: false,
+    started: false,
+    healthy: false,
+    done: false,
+    recovered: [],
+  };
 }
 
 const EVENT = new RegExp(`^${RENEW_EVENT} ([a-z-]+)(?: (.*))?$`);
@@ -31,21 +43,50 @@ export function applyEvent(p: RenewProgress, line: string): boolean {
   if (!m) return false;
   const arg = m[2] ?? '';
   switch (m[1]) {
-    case 'staged': p.staged.push(arg); break;
-    case 'backup': p.backupDir = arg; break;
-    case 'committed': p.committed = true; break;
-    case 'replaced': p.replaced.push(arg); break;
-    case 'swapped': p.swapped = true; break;
-    case 'manifest-out': p.manifestsOut.push(arg); break;
-    case 'manifest-back': p.manifestsBack.push(arg); break;
-    case 'stopped': p.stopped = true; break;
-    case 'started': p.started = true; break;
-    case 'healthy': p.healthy = true; break;
-    case 'done': p.done = true; break;
-    case 'failed': p.failure = arg; break;
-    case 'recover-forward': p.recovered.push({ runId: arg, direction: 'forward' }); break;
-    case 'recover-back': p.recovered.push({ runId: arg, direction: 'back' }); break;
-    default: return false;
+    case 'staged':
+      p.staged.push(arg);
+      break;
+    case 'backup':
+      p.backupDir = arg;
+      break;
+    case 'committed':
+      p.committed = true;
+      break;
+    case 'replaced':
+      p.replaced.push(arg);
+      break;
+    case 'swapped':
+      p.swapped = true;
+      break;
+    case 'manifest-out':
+      p.manifestsOut.push(arg);
+      break;
+    case 'manifest-back':
+      p.manifestsBack.push(arg);
+      break;
+    case 'stopped':
+      p.stopped = true;
+      break;
+    case 'started':
+      p.started = true;
+      break;
+    case 'healthy':
+      p.healthy = true;
+      break;
+    case 'done':
+      p.done = true;
+      break;
+    case 'failed':
+      p.failure = arg;
+      break;
+    case 'recover-forward':
+      p.recovered.push({ runId: arg, direction: 'forward' });
+      break;
+    case 'recover-back':
+      p.recovered.push({ runId: arg, direction: 'back' });
+      break;
+    default:
+      return false;
   }
   return true;
 }

@@ -51,7 +51,11 @@ function checkMacs(facts: ReadonlyMap<string, HostFacts>, problems: Problems): v
   const unique = [...new Map(values.map((v) => [`${v[0]} ${v[1]}`, v])).values()];
   for (const [mac, hosts] of shared(unique)) {
     for (const host of hosts) {
-      add(problems, host, `MAC address ${mac} (${interfaceOf.get(`${host} ${mac}`)}) is also on ${others(hosts, host)}: cloned network configuration? Pod networking needs unique MACs`);
+      add(
+        problems,
+        host,
+        `MAC address ${mac} (${interfaceOf.get(`${host} ${mac}`)}) is also on ${others(hosts, host)}: cloned network configuration? Pod networking needs unique MACs`,
+      );
     }
   }
 }
@@ -67,7 +71,11 @@ function checkHostnames(facts: ReadonlyMap<string, HostFacts>, problems: Problem
     const current = f.hostname?.split('.')[0]?.toLowerCase();
     const owner = current ? nodeNames.get(current) : undefined;
     if (owner && owner.name !== host) {
-      add(problems, host, `its hostname is ${current}, the node name of another host (${owner.name}, ${owner.address}): are the addresses in the cluster file swapped?`);
+      add(
+        problems,
+        host,
+        `its hostname is ${current}, the node name of another host (${owner.name}, ${owner.address}): are the addresses in the cluster file swapped?`,
+      );
     }
   }
 }
@@ -111,7 +119,13 @@ export function preflightCrossHostCheck(facts: ReadonlyMap<string, HostFacts>, c
   const problems: Problems = new Map();
   checkHostnames(facts, problems, ctx.cluster);
   checkIdentity(facts, problems, 'productUuid', 'product_uuid', 'kubeadm needs a unique product_uuid per node (a cloned VM?)');
-  checkIdentity(facts, problems, 'machineId', 'machine-id', 'the kubelet and systemd need a unique /etc/machine-id per node (a cloned image? run rm /etc/machine-id && systemd-machine-id-setup)');
+  checkIdentity(
+    facts,
+    problems,
+    'machineId',
+    'machine-id',
+    'the kubelet and systemd need a unique /etc/machine-id per node (a cloned image? run rm /etc/machine-id && systemd-machine-id-setup)',
+  );
   checkMacs(facts, problems);
   checkClocks(facts, problems);
   return problems;

@@ -63,11 +63,12 @@ export const purgeStep: Step = {
   title: 'Undo host preparation: files as before k8sprep, its firewalld rules and packages removed',
   appliesTo: () => true,
   helpers: (ctx) => [osFamily(ctx.os).packageHelpers, FIREWALLD_HELPERS, HELPERS],
-  check: () => [`[ ! -e ${INSTALLED_PACKAGES} ] && [ ! -e ${FIREWALLD_ADDED} ] &&`, '[ -z "$(k8sprep_prep_oldest)" ] &&', 'k8sprep_selinux_restored'].join('\n'),
+  check: () =>
+    [`[ ! -e ${INSTALLED_PACKAGES} ] && [ ! -e ${FIREWALLD_ADDED} ] &&`, '[ -z "$(k8sprep_prep_oldest)" ] &&', 'k8sprep_selinux_restored'].join('\n'),
   apply: (ctx) =>
     [
       'local kind p src zone what item names=() unit',
-      'while IFS=$\'\\t\' read -r kind p src; do',
+      "while IFS=$'\\t' read -r kind p src; do",
       '  if [ "$kind" = created ]; then rm -f -- "$p"; else rm -rf -- "$p"; mkdir -p "$(dirname "$p")"; cp -a -- "$src" "$p"; fi',
       'done < <(k8sprep_prep_oldest)',
       'if ! k8sprep_selinux_restored; then setenforce 1; fi',

@@ -14,7 +14,8 @@ export const SSHD = '/usr/sbin/sshd';
 
 /** Fails (never skips) when a tool is missing, naming the Debian package. */
 export function requireTool(path: string, pkg: string): void {
-  if (!existsSync(path)) throw new Error(`${path} is missing: install the Debian package \`${pkg}\` (apt-get install ${pkg}); these tests do not skip without it`);
+  if (!existsSync(path))
+    throw new Error(`${path} is missing: install the Debian package \`${pkg}\` (apt-get install ${pkg}); these tests do not skip without it`);
 }
 
 export function requireSshd(): void {
@@ -131,7 +132,8 @@ export class TestSshd {
     const started = Date.now();
     const from = this.log().length;
     while (!this.log().slice(from).includes('Server listening on')) {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`sshd exited (${child.exitCode ?? child.signalCode}):\n${this.log().slice(from)}`);
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new Error(`sshd exited (${child.exitCode ?? child.signalCode}):\n${this.log().slice(from)}`);
       if (Date.now() - started > 10_000) throw new Error(`sshd did not start within 10 s:\n${this.log().slice(from)}`);
       await sleep(25);
     }
