@@ -16,7 +16,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run, runOk, sleep, SYSTEM_PATH } from '../hosts/proc.js';
+import { HandMadePki } from '../hosts/kube-fixture.js';
+import { run, sleep, SYSTEM_PATH } from '../hosts/proc.js';
 import { LB_TOOLS, requireTools } from '../hosts/tools.js';
 import type { ExecResult } from '../hosts/types.js';
 
@@ -96,65 +97,51 @@ function inLab(nsPid: number, argv: readonly string[], log: string): Process {
   return new Process(child, log);
 }
 
+/** kubeadm's docs/ha-considerations.md haproxy.cfg (newer text): port 8443, the given `server` lines as its backend. */
+export function kubeadmGuideHaproxyCfg(servers: readonly string[]): string {
+  return `global
+    log stdout format raw local0
+    daemon
+
+defaults
+    mode                    http
+    log                     global
+    option                  httplog
+    option                  dontlognull
+    option http-server-close
+    option                  redispatch
+    retries                 1
+    timeout http-request    10s
+    timeout queue           20s
+    timeout connect         5s
+    timeout client          35s
+    timeout server          35s
+    timeout http-keep-alive 10s
+    timeout check           10s
+
+frontend apiserver
+    bind *:8443
+    mode tcp
+    option tcplog
+    default_backend apiserverbackend
+
+backend apiserverbackend
+    option httpchk
+
+    http-check connect ssl
+    http-check send meth GET uri /healthz
+    http-check expect status 200
+
+    mode tcp
+    balance     roundrobin
+${servers.map((s) => `    ${s}\n`).join('')}`;
+}
+
+/** A CA and, per stand-in apiserver, a serving certificate for its address and name. */
 async function makeCertificates(dir: string, servers: readonly Required<ApiserverSpec>[]): Promise<void> {
-  const ca = join(dir, 'ca');
-  await runOk('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    `${ca}.key`,
-    '-out',
-    `${ca}.crt`,
-    '-subj',
-    '/CN=kubernetes',
-    '-days',
-    '2',
-    '-addext',
-    'basicConstraints=critical,CA:TRUE',
-    '-addext',
-    'keyUsage=critical,keyCertSign,digitalSignature',
-  ]);
-  for (const s of servers) {
-    const base = join(dir, s.name);
-    writeFileSync(`${base}.ext`, `subjectAltName=IP:${s.address},DNS:${s.name}\nextendedKeyUsage=serverAuth\n`);
-    await runOk('openssl', [
-      'req',
-      '-new',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      `${base}.key`,
-      '-out',
-      `${base}.csr`,
-      '-subj',
-      '/CN=kube-apiserver',
-    ]);
-    await runOk('openssl', [
-      'x509',
-      '-req',
-      '-in',
-      `${base}.csr`,
-      '-CA',
-      `${ca}.crt`,
-      '-CAkey',
-      `${ca}.key`,
-      '-CAcreateserial',
-      '-days',
-      '2',
-      '-extfile',
-      `${base}.ext`,
-      '-out',
-      `${base}.crt`,
-    ]);
-  }
+  const pki = new HandMadePki(dir);
+  await pki.ca('ca', 'kubernetes');
+  for (const s of servers) await pki.leaf(s.name, join(dir, 'ca'), 'kube-apiserver', [s.address, s.name]);
 }
 
 export async function startHaproxyLab(specs: readonly ApiserverSpec[]): Promise<HaproxyLab> {

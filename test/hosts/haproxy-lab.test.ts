@@ -5,48 +5,13 @@
  * is proved by its certificate (each one's SAN is its name).
  */
 import { LB_TOOLS, requireTools } from './index.js';
-import { startHaproxyLab, type HaproxyLab } from '../helpers/haproxy.js';
+import { kubeadmGuideHaproxyCfg, startHaproxyLab, type HaproxyLab } from '../helpers/haproxy.js';
 
-/** kubeadm's docs/ha-considerations.md haproxy.cfg (newer text), port 8443 in front of 6443. */
-const CFG = `global
-    log stdout format raw local0
-    daemon
-
-defaults
-    mode                    http
-    log                     global
-    option                  httplog
-    option                  dontlognull
-    option http-server-close
-    option                  redispatch
-    retries                 1
-    timeout http-request    10s
-    timeout queue           20s
-    timeout connect         5s
-    timeout client          35s
-    timeout server          35s
-    timeout http-keep-alive 10s
-    timeout check           10s
-
-frontend apiserver
-    bind *:8443
-    mode tcp
-    option tcplog
-    default_backend apiserverbackend
-
-backend apiserverbackend
-    option httpchk
-
-    http-check connect ssl
-    http-check send meth GET uri /healthz
-    http-check expect status 200
-
-    mode tcp
-    balance     roundrobin
-
-    server cp1 127.0.0.11:6443 check inter 500 fall 2 rise 2 verify none
-    server cp2 127.0.0.12:6443 check inter 500 fall 2 rise 2 verify none
-`;
+/** kubeadm's HA guide haproxy.cfg, port 8443 in front of 6443, checked every 500 ms. */
+const CFG = kubeadmGuideHaproxyCfg([
+  'server cp1 127.0.0.11:6443 check inter 500 fall 2 rise 2 verify none',
+  'server cp2 127.0.0.12:6443 check inter 500 fall 2 rise 2 verify none',
+]);
 
 let lab: HaproxyLab;
 

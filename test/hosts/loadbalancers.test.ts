@@ -8,6 +8,7 @@
 import { startTestHosts, cniFixture, type TestFleet, type TestHost } from './index.js';
 import { hostSh, prepareKubeNode, putFiles } from './kube-fixture.js';
 import { run, sleep } from './proc.js';
+import { kubeadmGuideHaproxyCfg } from '../helpers/haproxy.js';
 
 const V = '1.30.6';
 const LONG = 300_000;
@@ -30,45 +31,7 @@ async function until<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boo
 }
 
 function haproxyCfg(): string {
-  return `global
-    log stdout format raw local0
-    daemon
-
-defaults
-    mode                    http
-    log                     global
-    option                  httplog
-    option                  dontlognull
-    option http-server-close
-    option                  redispatch
-    retries                 1
-    timeout http-request    10s
-    timeout queue           20s
-    timeout connect         5s
-    timeout client          35s
-    timeout server          35s
-    timeout http-keep-alive 10s
-    timeout check           10s
-
-frontend apiserver
-    bind *:8443
-    mode tcp
-    option tcplog
-    default_backend apiserverbackend
-
-backend apiserverbackend
-    option httpchk
-
-    http-check connect ssl
-    http-check send meth GET uri /healthz
-    http-check expect status 200
-
-    mode tcp
-    balance     roundrobin
-
-    server cp1 ${cp1.address}:6443 check inter 1s verify none
-    server cp2 ${cp2.address}:6443 check inter 1s verify none
-`;
+  return kubeadmGuideHaproxyCfg([`server cp1 ${cp1.address}:6443 check inter 1s verify none`, `server cp2 ${cp2.address}:6443 check inter 1s verify none`]);
 }
 
 /** The guide's keepalived.conf; the vrrp_script runs every 2 s and fails after two misses (the guide: 3 s, 10). */
