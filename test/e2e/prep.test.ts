@@ -18,6 +18,7 @@ import type { HostReport } from '../../src/run/report.js';
 import { assertBuilt, REPO as SOURCE_TREE, runCli, tempDir } from '../helpers/cli.js';
 import { parseRepoFile } from '../steps/repo-ini.js';
 import { releaseBinary, RELEASE_TOOLS, startBinaryMirror, startTestHosts, type BinaryMirror, type TestFleet, type TestHost } from '../hosts/index.js';
+import { ARCH_PREP_STEPS, CENTOS_PREP_STEPS } from '../helpers/prep-steps.js';
 
 const VERSION = '1.34.2';
 const REPO = 'registry.aliyuncs.com/google_containers';
@@ -131,27 +132,8 @@ async function expectFile(host: TestHost, path: string, content: string | RegExp
   expect([host.name, path, (await host.stat(path)).mode & 0o7777]).toEqual([host.name, path, mode]);
 }
 
-const CENTOS_STEPS = [
-  'preflight',
-  'os-release',
-  'hostname',
-  'swap',
-  'selinux',
-  'firewall',
-  'kernel-modules',
-  'sysctl',
-  'base-repos',
-  'package-repos',
-  'time-sync',
-  'proxy-tools',
-  'containerd-install',
-  'containerd',
-  'kubernetes-packages',
-  'crictl',
-  'images',
-  'addon-images',
-];
-const ARCH_STEPS = CENTOS_STEPS.filter((s) => !['selinux', 'base-repos', 'package-repos'].includes(s));
+const CENTOS_STEPS = ['preflight', ...CENTOS_PREP_STEPS];
+const ARCH_STEPS = ['preflight', ...ARCH_PREP_STEPS];
 
 beforeAll(() => assertBuilt());
 

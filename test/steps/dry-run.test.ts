@@ -6,27 +6,10 @@
  */
 import { join } from 'node:path';
 import { assertBuilt, EXAMPLES, runCli, tempDir } from '../helpers/cli.js';
+import { ARCH_PREP_STEPS, CENTOS_PREP_STEPS } from '../helpers/prep-steps.js';
 
-const CENTOS_PREP = [
-  'os-release',
-  'hostname',
-  'swap',
-  'selinux',
-  'firewall',
-  'kernel-modules',
-  'sysctl',
-  'base-repos',
-  'package-repos',
-  'time-sync',
-  'proxy-tools',
-  'containerd-install',
-  'containerd',
-  'kubernetes-packages',
-  'crictl',
-  'images',
-  'addon-images',
-];
-const ARCH_PREP = CENTOS_PREP.filter((s) => !['selinux', 'base-repos', 'package-repos'].includes(s));
+const CENTOS_PREP = CENTOS_PREP_STEPS;
+const ARCH_PREP = ARCH_PREP_STEPS;
 
 /** Per `# k8sprep host=... phase=...` header: the step ids the script runs (from k8sprep_main). */
 function parse(out: string): { header: string; steps: string[] }[] {
