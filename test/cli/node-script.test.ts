@@ -4,12 +4,12 @@
  * files with it the owner's only), the CA's hash from the local state, and bad input as one line,
  * exit 2, no host contacted (the hosts point at a loopback listener that counts connections).
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { assertBuilt, type Listener, listTree, runCli, startListener, tempDir } from '../helpers/cli.js';
 import { opensslCaHash } from '../helpers/bootstrap-e2e.js';
+import { HandMadePki } from '../hosts/kube-fixture.js';
 
 const TOKEN = 'k8sprp.0123456789abcdef';
 const TOKEN_SECRET = TOKEN.split('.')[1] ?? '';
@@ -47,28 +47,7 @@ beforeAll(async () => {
   );
   // The local state node init leaves: the CA (made here with openssl) and the bootstrap token.
   const pki = join(work.path, '.k8sprep', 'ns', 'pki');
-  mkdirSync(pki, { recursive: true });
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-subj',
-      '/CN=kubernetes',
-      '-days',
-      '1',
-      '-keyout',
-      join(pki, 'ca.key'),
-      '-out',
-      join(pki, 'ca.crt'),
-    ],
-    { stdio: 'ignore' },
-  );
+  await new HandMadePki(pki).ca('ca', 'kubernetes');
   writeFileSync(join(work.path, '.k8sprep', 'ns', 'token'), `${TOKEN}\n`, { mode: 0o600 });
   caHash = opensslCaHash(join(pki, 'ca.crt'));
 });
